@@ -3,6 +3,8 @@
 #ifndef VIREO_VMM_ARCH_X86_LAYOUT_H
 #define VIREO_VMM_ARCH_X86_LAYOUT_H
 
+#include <stdint.h>
+
 #define LAYOUT_MiB(x) ((uint64_t)(x) << 20)
 #define LAYOUT_GiB(x) ((uint64_t)(x) << 30)
 
