@@ -1,0 +1,104 @@
+"""Helpers for the Python driver tests: TAP output and a private virtvireod
+(own socket, config dir and run dir) started from VIREO_BUILDDIR."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILDDIR = os.environ.get(
+    "VIREO_BUILDDIR",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build"))
+DAEMON = os.path.join(BUILDDIR, "driver", "virtvireod")
+os.environ["LIBVIRT_AUTOSTART"] = "0"
+os.environ.pop("LIBVIRT_DEFAULT_URI", None)
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, desc, diag=None):
+        self.n += 1
+        if cond:
+            print(f"ok {self.n} - {desc}")
+        else:
+            self.failed += 1
+            print(f"not ok {self.n} - {desc}")
+            if diag:
+                for line in str(diag).splitlines():
+                    print(f"# {line}")
+        sys.stdout.flush()
+        return cond
+
+    def skip_all(self, why):
+        print(f"1..0 # SKIP {why}")
+        sys.exit(0)
+
+    def done(self):
+        print(f"1..{self.n}")
+        sys.exit(1 if self.failed else 0)
+
+
+class Daemon:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="vireo-driver-test.")
+        self.sock = os.path.join(self.dir, "sock")
+        self.proc = None
+        self.uri = f"vireo+unix:///system?socket={self.sock}"
+        self.uri_ro = f"vireo+unix:///system?socket={self.sock}-ro"
+
+    def start(self):
+        log = open(os.path.join(self.dir, "daemon.log"), "a")
+        self.proc = subprocess.Popen(
+            [DAEMON, "--socket", self.sock, "--config-dir", os.path.join(self.dir, "conf"),
+             "--run-dir", os.path.join(self.dir, "run")],
+            stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(200):
+            if os.path.exists(self.sock) and os.path.exists(self.sock + "-ro"):
+                return True
+            if self.proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return False
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if not self.alive():
+            return False
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = -1
+        self.proc = None
+        return rc == 0
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "daemon.log")) as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+    def cleanup(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def domain_xml(name, uuid=None):
+    u = f"<uuid>{uuid}</uuid>" if uuid else ""
+    return f"""<domain type='kvm'>
+  <name>{name}</name>{u}
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type><kernel>/var/lib/vireo/vmlinuz</kernel></os>
+</domain>"""

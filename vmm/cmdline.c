@@ -1,0 +1,299 @@
+/* Command-line parsing. Each option takes its value as the next argument or
+ * after '=' (`--kernel PATH`, `--kernel=PATH`); values with parameters use
+ * Cloud Hypervisor's `key=value,key=value` form. */
+#include "config.h"
+
+#include "cmdline.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: vireo-vmm [OPTIONS]\n"
+    "\n"
+    "Boot one virtual machine with KVM.\n"
+    "\n"
+    "Options:\n"
+    "  --kernel PATH            kernel to boot: an ELF vmlinux with a PVH note, or a bzImage\n"
+    "  --initramfs PATH         initramfs handed to the kernel\n"
+    "  --cmdline STRING         kernel command line\n"
+    "  --firmware PATH          firmware to boot (not yet supported)\n"
+    "  --cpus boot=N[,max=M]    number of vCPUs (default: boot=1)\n"
+    "  --memory size=SIZE       guest RAM, with a K, M or G suffix (default: size=512M)\n"
+    "  --serial MODE            16550A serial port (ttyS0): off, null, pty, tty,\n"
+    "                           file=PATH or socket=PATH (default: null)\n"
+    "  --console MODE           virtio console (hvc0): only 'off' for now, and the\n"
+    "                           default is off (Cloud Hypervisor's is tty) until\n"
+    "                           virtio-console arrives with PCI support\n"
+    "  -v                       more log output; repeat for more (-vv)\n"
+    "  --help                   show this help and exit\n"
+    "  --version                show the version and exit\n"
+    "\n"
+    "vireo-vmm exits 0 when the guest powers off, and 1 on a fatal error (such as a\n"
+    "triple fault). A guest reboot restarts the VM in the same process.\n";
+
+const char *vmm_cmdline_usage(void)
+{
+    return usage;
+}
+
+bool vmm_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    unsigned int shift = 0;
+
+    if (!s || !g_ascii_isdigit(*s))
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    switch (*end) {
+    case '\0':
+        break;
+    case 'K':
+    case 'k':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+    case 'm':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+    case 'g':
+        shift = 30;
+        end++;
+        break;
+    default:
+        return false;
+    }
+    if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
+        return false;
+    *out = (uint64_t)v << shift;
+    return true;
+}
+
+static bool parse_uint(const char *s, unsigned int *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (!s || !g_ascii_isdigit(*s))
+        return false;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v > 0xffffffffu)
+        return false;
+    *out = (unsigned int)v;
+    return true;
+}
+
+/* --cpus boot=N,max=M */
+static int parse_cpus(const char *val, struct vm_config *cfg, char **err)
+{
+    g_auto(GStrv) parts = g_strsplit(val, ",", -1);
+    bool have_max = false;
+
+    for (char **p = parts; *p; p++) {
+        const char *eq = strchr(*p, '=');
+        unsigned int n;
+        if (!eq || !parse_uint(eq + 1, &n)) {
+            *err = g_strdup_printf("--cpus: malformed parameter '%s' (expected boot=N[,max=M])",
+                                   *p);
+            return -EINVAL;
+        }
+        if (!strncmp(*p, "boot", eq - *p) && eq - *p == 4) {
+            cfg->boot_vcpus = n;
+        } else if (!strncmp(*p, "max", eq - *p) && eq - *p == 3) {
+            cfg->max_vcpus = n;
+            have_max = true;
+        } else {
+            *err = g_strdup_printf("--cpus: unknown parameter '%.*s' (expected boot=N[,max=M])",
+                                   (int)(eq - *p), *p);
+            return -EINVAL;
+        }
+    }
+    if (!have_max)
+        cfg->max_vcpus = cfg->boot_vcpus;
+    return 0;
+}
+
+/* --memory size=SIZE */
+static int parse_memory(const char *val, struct vm_config *cfg, char **err)
+{
+    g_auto(GStrv) parts = g_strsplit(val, ",", -1);
+
+    for (char **p = parts; *p; p++) {
+        if (g_str_has_prefix(*p, "size=")) {
+            if (!vmm_parse_size(*p + 5, &cfg->memory_size)) {
+                *err = g_strdup_printf("--memory: malformed size '%s' (expected e.g. 512M or 2G)",
+                                       *p + 5);
+                return -EINVAL;
+            }
+        } else if (g_str_has_prefix(*p, "shared=") || g_str_has_prefix(*p, "hugepages=")) {
+            *err = g_strdup_printf("--memory: not yet supported: '%s'", *p);
+            return -EINVAL;
+        } else {
+            *err = g_strdup_printf("--memory: unknown parameter '%s' (expected size=SIZE)", *p);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* --serial / --console: off|null|pty|tty|file=PATH|socket=PATH */
+static int parse_chardev(const char *opt, const char *val, bool allow_socket,
+                         struct vm_chardev_config *out, char **err)
+{
+    static const struct {
+        const char *name;
+        enum vm_chardev_mode mode;
+    } plain[] = {{"off", VM_CHARDEV_OFF},
+                 {"null", VM_CHARDEV_NULL},
+                 {"pty", VM_CHARDEV_PTY},
+                 {"tty", VM_CHARDEV_TTY}};
+
+    g_clear_pointer(&out->path, g_free);
+    for (size_t i = 0; i < G_N_ELEMENTS(plain); i++) {
+        if (!strcmp(val, plain[i].name)) {
+            out->mode = plain[i].mode;
+            return 0;
+        }
+    }
+    if (g_str_has_prefix(val, "file=") && val[5]) {
+        out->mode = VM_CHARDEV_FILE;
+        out->path = g_strdup(val + 5);
+        return 0;
+    }
+    if (allow_socket && g_str_has_prefix(val, "socket=") && val[7]) {
+        out->mode = VM_CHARDEV_SOCKET;
+        out->path = g_strdup(val + 7);
+        return 0;
+    }
+    *err = g_strdup_printf("%s: malformed value '%s' (expected off, null, pty, tty, file=PATH%s)",
+                           opt, val, allow_socket ? " or socket=PATH" : "");
+    return -EINVAL;
+}
+
+enum opt_id {
+    OPT_KERNEL,
+    OPT_INITRAMFS,
+    OPT_CMDLINE,
+    OPT_FIRMWARE,
+    OPT_CPUS,
+    OPT_MEMORY,
+    OPT_SERIAL,
+    OPT_CONSOLE,
+    OPT_HELP,
+    OPT_VERSION,
+};
+
+static const struct {
+    const char *name;
+    enum opt_id id;
+    bool has_value;
+} options[] = {
+    {"--kernel", OPT_KERNEL, true},   {"--initramfs", OPT_INITRAMFS, true},
+    {"--cmdline", OPT_CMDLINE, true}, {"--firmware", OPT_FIRMWARE, true},
+    {"--cpus", OPT_CPUS, true},       {"--memory", OPT_MEMORY, true},
+    {"--serial", OPT_SERIAL, true},   {"--console", OPT_CONSOLE, true},
+    {"--help", OPT_HELP, false},      {"--version", OPT_VERSION, false},
+};
+
+static void set_string(char **field, const char *val)
+{
+    g_free(*field);
+    *field = g_strdup(val);
+}
+
+int vmm_cmdline_parse(int argc, char **argv, struct vm_config *cfg, struct vmm_options *opts,
+                      char **err)
+{
+    memset(opts, 0, sizeof(*opts));
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        g_autofree char *name = NULL;
+        const char *val = NULL;
+        const char *eq;
+        size_t k;
+        int ret = 0;
+
+        if (arg[0] == '-' && arg[1] == 'v' && strspn(arg + 1, "v") == strlen(arg + 1)) {
+            opts->verbosity += (int)strlen(arg + 1);
+            continue;
+        }
+        if (!g_str_has_prefix(arg, "--")) {
+            *err = arg[0] == '-' ? g_strdup_printf("unknown option '%s'", arg)
+                                 : g_strdup_printf("unexpected argument '%s'", arg);
+            return -EINVAL;
+        }
+        eq = strchr(arg, '=');
+        name = eq ? g_strndup(arg, eq - arg) : g_strdup(arg);
+        for (k = 0; k < G_N_ELEMENTS(options); k++) {
+            if (!strcmp(name, options[k].name))
+                break;
+        }
+        if (k == G_N_ELEMENTS(options)) {
+            *err = g_strdup_printf("unknown option '%s'", name);
+            return -EINVAL;
+        }
+        if (options[k].has_value) {
+            if (eq) {
+                val = eq + 1;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                *err = g_strdup_printf("option '%s' needs a value", name);
+                return -EINVAL;
+            }
+            if (!*val && options[k].id != OPT_CMDLINE) {
+                *err = g_strdup_printf("option '%s' needs a non-empty value", name);
+                return -EINVAL;
+            }
+        } else if (eq) {
+            *err = g_strdup_printf("option '%s' takes no value", name);
+            return -EINVAL;
+        }
+
+        switch (options[k].id) {
+        case OPT_KERNEL:
+            set_string(&cfg->kernel, val);
+            break;
+        case OPT_INITRAMFS:
+            set_string(&cfg->initramfs, val);
+            break;
+        case OPT_CMDLINE:
+            set_string(&cfg->cmdline, val);
+            break;
+        case OPT_FIRMWARE:
+            set_string(&cfg->firmware, val);
+            break;
+        case OPT_CPUS:
+            ret = parse_cpus(val, cfg, err);
+            break;
+        case OPT_MEMORY:
+            ret = parse_memory(val, cfg, err);
+            break;
+        case OPT_SERIAL:
+            ret = parse_chardev("--serial", val, true, &cfg->serial, err);
+            break;
+        case OPT_CONSOLE:
+            ret = parse_chardev("--console", val, false, &cfg->console, err);
+            break;
+        case OPT_HELP:
+            opts->help = true;
+            break;
+        case OPT_VERSION:
+            opts->version = true;
+            break;
+        }
+        if (ret)
+            return ret;
+    }
+    return 0;
+}
