@@ -181,6 +181,7 @@ int main(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GMainLoop) loop = NULL;
+    g_autofree char *socket_dir = NULL;
     struct paths paths = {0};
     struct vireo_driver *drv;
     struct rpc_server *srv;
@@ -212,7 +213,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     paths_init(&paths, &opt, privileged);
-    if (!make_dir(paths.config_dir, 0700) || !make_dir(paths.run_dir, 0700))
+    /* The socket's folder first: clients of the read-only socket must be able
+     * to reach it even when it is also the parent of the private run dir. */
+    socket_dir = g_path_get_dirname(paths.socket);
+    if (!make_dir(socket_dir, 0755) || !make_dir(paths.config_dir, 0700) ||
+        !make_dir(paths.run_dir, 0700))
         goto out;
 
     if (opt.daemon)
@@ -225,9 +230,6 @@ int main(int argc, char **argv)
               paths.config_dir);
     srv = rpc_server_new(vireo_driver_program(drv), geteuid());
     if (take_listen_fds(srv) == 0) {
-        g_autofree char *dir = g_path_get_dirname(paths.socket);
-        if (!make_dir(dir, 0755))
-            goto stop;
         /* As libvirt's unix_sock_rw_perms and unix_sock_ro_perms. */
         if (rpc_server_listen_path(srv, paths.socket, 0700, false, &error) < 0 ||
             (paths.socket_ro &&
