@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for a bounded time and reports it as one TAP
+# result: ok when it found no crash, leak or sanitizer report.
+#   fuzz-tap.sh TARGET   (VIREO_FUZZ_SECONDS, default 15; seeds from
+#   tests/fuzz/corpus/<target name>/ when that folder exists)
+set -uo pipefail
+target=$1
+name=$(basename "$target")
+seconds=${VIREO_FUZZ_SECONDS:-15}
+srcdir=${VIREO_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus"
+seeds=$srcdir/tests/fuzz/corpus/${name%-fuzz}
+[ -d "$seeds" ] && cp -r "$seeds"/. "$work/corpus/"
+
+echo "1..1"
+if (cd "$work" && "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 corpus) >"$work/log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
+    echo "ok 1 - $name: ${runs:-?} inputs in ${seconds}s without a crash"
+else
+    echo "not ok 1 - $name found a problem"
+    grep -E 'ERROR|SUMMARY|runtime error|==[0-9]+==' "$work/log" | head -20 | sed 's/^/# /'
+    tail -n 30 "$work/log" | sed 's/^/# /'
+fi
