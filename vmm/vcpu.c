@@ -18,7 +18,8 @@
 #include "log.h"
 #include "vm.h"
 
-#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+#define VCPU_KICK_SIGNAL  (SIGRTMIN + 1)
+#define VCPU_MSR_IA32_TSC 0x10
 
 struct vcpu {
     struct vm *vm;
@@ -69,6 +70,10 @@ static struct kvm_msrs *vcpu_snapshot_msrs(struct vcpu *vcpu)
             struct kvm_msrs hdr;
             struct kvm_msr_entry e;
         } one = {.hdr.nmsrs = 1, .e.index = list->indices[i]};
+        /* The TSC keeps counting across a reset, as KVM synchronized it
+         * between vCPUs at creation; writing it would undo that. */
+        if (one.e.index == VCPU_MSR_IA32_TSC)
+            continue;
         if (kvm_vcpu_get_msrs(&vcpu->fd, &one.hdr) == 1)
             msrs->entries[n++] = one.e;
     }
@@ -297,6 +302,12 @@ static void vcpu_io(struct vcpu *vcpu)
                            : bus_read(pio, run->io.port, data, run->io.size);
         if (!claimed)
             vm_unhandled_access(vcpu->vm, true, run->io.port, run->io.size, out, data);
+        if (log_enabled(LOG_DEBUG) && (run->io.port < 0x3f8 || run->io.port > 0x3ff)) {
+            uint32_t v = 0;
+            memcpy(&v, data, run->io.size > 4 ? 4 : run->io.size);
+            log_debug("vCPU %u: %s 0x%x/%u = 0x%x", vcpu->fd.id, out ? "out" : "in", run->io.port,
+                      run->io.size, v);
+        }
     }
 }
 
@@ -307,6 +318,12 @@ static void vcpu_mmio(struct vcpu *vcpu)
     uint32_t len = run->mmio.len > 8 ? 8 : run->mmio.len;
     bool claimed;
 
+    if (run->mmio.is_write && log_enabled(LOG_DEBUG)) {
+        uint64_t v = 0;
+        memcpy(&v, run->mmio.data, len);
+        log_debug("vCPU %u: MMIO write 0x%llx/%u = 0x%llx", vcpu->fd.id,
+                  (unsigned long long)run->mmio.phys_addr, len, (unsigned long long)v);
+    }
     if (run->mmio.is_write)
         claimed = bus_write(mmio, run->mmio.phys_addr, run->mmio.data, len);
     else

@@ -154,6 +154,9 @@ static int vm_memory_map(struct vm *vm, char **err)
                                    (unsigned long long)(want[i].size >> 20), strerror(errno));
             return -ENOMEM;
         }
+        /* Huge pages in the host mean far fewer nested page faults, which
+         * dominate boot time under nested virtualization. */
+        madvise(hva, want[i].size, MADV_HUGEPAGE);
         struct guest_region *r = &vm->mem.regions[vm->mem.nr_regions++];
         *r = (struct guest_region){want[i].gpa, want[i].size, hva};
         int ret = kvm_set_user_memory(&vm->kvm, i, r->gpa, r->size, hva);
@@ -480,7 +483,6 @@ static int vm_boot(struct vm *vm)
     };
     struct acpi_config acpi = {
         .nr_cpus = vm->nr_vcpus,
-        .serial = vm->serial != NULL,
         .i8042 = true,
     };
     struct x86_boot_entry entry;
@@ -494,6 +496,7 @@ static int vm_boot(struct vm *vm)
     ret = vm_create_devices(vm);
     if (ret)
         return ret;
+    acpi.serial = vm->serial != NULL;
     ret = acpi_tables_build(&acpi, &vm->mem, &boot.rsdp_addr);
     if (ret) {
         log_error("building the ACPI tables: %s", strerror(-ret));
@@ -505,6 +508,9 @@ static int vm_boot(struct vm *vm)
         return ret;
     }
     ret = x86_cpu_write_boot_tables(&vm->mem, entry.mode);
+    if (!ret)
+        ret = x86_cpu_write_reset_vector(&vm->mem, LAYOUT_PORT_ACPI_SLEEP + ACPI_POWER_RESET,
+                                         ACPI_POWER_RESET_VALUE);
     if (ret) {
         log_error("no guest RAM for the boot page tables");
         return ret;

@@ -271,6 +271,66 @@ static void test_bad_marks_and_limits(void)
     aml_release(&a);
 }
 
+static void test_address_space_descriptors(void)
+{
+    struct aml a;
+
+    /* WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, 0, 0, 0, 1) */
+    aml_init(&a);
+    aml_word_bus_number(&a, 0, 0);
+    assert_aml(&a, 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+               0x00, 0x01, 0x00);
+    aml_release(&a);
+
+    /* WordIO (..., EntireRange, 0, 0x0d00, 0xffff, 0, 0xf300) */
+    aml_init(&a);
+    aml_word_io(&a, 0x0d00, 0xffff);
+    assert_aml(&a, 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x0d, 0xff, 0xff, 0x00,
+               0x00, 0x00, 0xf3);
+    aml_release(&a);
+
+    /* DWordMemory (..., NonCacheable, ReadWrite, 0, 0xc0000000, 0xe7ffffff, 0, 0x28000000) */
+    aml_init(&a);
+    aml_dword_memory(&a, 0xc0000000, 0xe7ffffff, false, true);
+    assert_aml(&a, 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+               0xc0, 0xff, 0xff, 0xff, 0xe7, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28);
+    aml_release(&a);
+
+    /* QWordMemory (..., Cacheable, ReadWrite, 0, 0x100000000, 0x1ffffffff, 0, 0x100000000) */
+    aml_init(&a);
+    aml_qword_memory(&a, 0x100000000ull, 0x1ffffffffull, true, true);
+    assert_aml(&a, 0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x03, /* header, flags */
+               0, 0, 0, 0, 0, 0, 0, 0,                 /* granularity */
+               0, 0, 0, 0, 1, 0, 0, 0,                 /* min */
+               0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0,     /* max */
+               0, 0, 0, 0, 0, 0, 0, 0,                 /* translation */
+               0, 0, 0, 0, 1, 0, 0, 0);                /* length */
+    aml_release(&a);
+
+    /* Read-only, non-cacheable. */
+    aml_init(&a);
+    aml_dword_memory(&a, 0x1000, 0x1fff, false, false);
+    g_assert_cmpint(aml_error(&a), ==, 0);
+    g_assert_cmpuint(a.buf[5], ==, 0x00);
+    aml_release(&a);
+}
+
+static void test_bad_address_space_descriptors(void)
+{
+    struct aml a;
+
+    aml_init(&a);
+    aml_word_io(&a, 0x100, 0xff); /* max below min */
+    g_assert_cmpint(aml_error(&a), ==, -EINVAL);
+    g_assert_cmpuint(a.len, ==, 0);
+    aml_release(&a);
+
+    aml_init(&a);
+    aml_qword_memory(&a, 0, UINT64_MAX, false, true); /* length would be 2^64 */
+    g_assert_cmpint(aml_error(&a), ==, -EINVAL);
+    aml_release(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -286,5 +346,7 @@ int main(int argc, char **argv)
     g_test_add_func("/aml/region-and-field", test_region_and_field);
     g_test_add_func("/aml/resource-template", test_resource_template);
     g_test_add_func("/aml/bad-marks-and-limits", test_bad_marks_and_limits);
+    g_test_add_func("/aml/address-space-descriptors", test_address_space_descriptors);
+    g_test_add_func("/aml/bad-address-space-descriptors", test_bad_address_space_descriptors);
     return g_test_run();
 }

@@ -428,6 +428,11 @@ static void test_boot_tables(struct fixture *f, gconstpointer data)
     g_assert_cmphex(rd64(f->ram + LAYOUT_PDE_START), ==, 0x83);
     g_assert_cmphex(rd64(f->ram + LAYOUT_PDE_START + 511 * 8), ==, (511ull << 21) | 0x83);
 
+    /* The reset vector writes 0x01 to port 0x602: mov dx, 0x602; mov al, 1; out dx, al */
+    g_assert_cmpint(x86_cpu_write_reset_vector(&f->mem, 0x602, 0x01), ==, 0);
+    static const uint8_t reset_code[] = {0xba, 0x02, 0x06, 0xb0, 0x01, 0xee};
+    g_assert_cmpmem(f->ram + 0xffff0, sizeof(reset_code), reset_code, sizeof(reset_code));
+
     g_assert_cmpint(x86_cpu_write_boot_tables(&f->mem, X86_ENTRY_PVH32), ==, 0);
     g_assert_cmphex(rd64(gdt + X86_BOOT_CS), ==, 0x00cf9b000000ffffull);
 

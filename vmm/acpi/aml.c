@@ -35,6 +35,18 @@
 #define AML_RES_END_TAG        0x79
 #define AML_RES_MEMORY32_FIXED 0x86
 #define AML_RES_EXT_IRQ        0x89
+#define AML_RES_DWORD_ADDRESS  0x87
+#define AML_RES_WORD_ADDRESS   0x88
+#define AML_RES_QWORD_ADDRESS  0x8a
+
+/* Address space descriptor fields. */
+#define AML_ADDR_MEMORY         0
+#define AML_ADDR_IO             1
+#define AML_ADDR_BUS_NUMBER     2
+#define AML_ADDR_PRODUCER_FIXED 0x0c /* producer, positive decode, _MIF, _MAF */
+#define AML_ADDR_IO_ENTIRE      0x03
+#define AML_ADDR_MEM_RW         0x01
+#define AML_ADDR_MEM_CACHEABLE  0x02
 
 void aml_init(struct aml *a)
 {
@@ -517,4 +529,58 @@ void aml_interrupt(struct aml *a, uint32_t irq, bool edge, bool active_low, bool
     aml_byte(a, flags);
     aml_byte(a, 1);
     aml_le(a, irq, 4);
+}
+
+/* Word/DWord/QWord Address Space Descriptor: tag, length, resource type,
+ * general flags, type-specific flags, then granularity, minimum, maximum,
+ * translation offset and length, each `size` bytes. */
+static void aml_address_space(struct aml *a, uint8_t tag, unsigned int size, uint8_t type,
+                              uint8_t type_flags, uint64_t min, uint64_t max)
+{
+    if (min > max) {
+        aml_fail(a, -EINVAL);
+        return;
+    }
+    aml_byte(a, tag);
+    aml_le(a, 3 + 5 * size, 2);
+    aml_byte(a, type);
+    aml_byte(a, AML_ADDR_PRODUCER_FIXED);
+    aml_byte(a, type_flags);
+    aml_le(a, 0, size);
+    aml_le(a, min, size);
+    aml_le(a, max, size);
+    aml_le(a, 0, size);
+    aml_le(a, max - min + 1, size);
+}
+
+static uint8_t aml_mem_flags(bool cacheable, bool writable)
+{
+    return (cacheable ? AML_ADDR_MEM_CACHEABLE : 0) | (writable ? AML_ADDR_MEM_RW : 0);
+}
+
+void aml_word_bus_number(struct aml *a, uint16_t min, uint16_t max)
+{
+    aml_address_space(a, AML_RES_WORD_ADDRESS, 2, AML_ADDR_BUS_NUMBER, 0, min, max);
+}
+
+void aml_word_io(struct aml *a, uint16_t min, uint16_t max)
+{
+    aml_address_space(a, AML_RES_WORD_ADDRESS, 2, AML_ADDR_IO, AML_ADDR_IO_ENTIRE, min, max);
+}
+
+void aml_dword_memory(struct aml *a, uint32_t min, uint32_t max, bool cacheable, bool writable)
+{
+    aml_address_space(a, AML_RES_DWORD_ADDRESS, 4, AML_ADDR_MEMORY,
+                      aml_mem_flags(cacheable, writable), min, max);
+}
+
+void aml_qword_memory(struct aml *a, uint64_t min, uint64_t max, bool cacheable, bool writable)
+{
+    /* A length of 2^64 does not fit the descriptor. */
+    if (min == 0 && max == UINT64_MAX) {
+        aml_fail(a, -EINVAL);
+        return;
+    }
+    aml_address_space(a, AML_RES_QWORD_ADDRESS, 8, AML_ADDR_MEMORY,
+                      aml_mem_flags(cacheable, writable), min, max);
 }

@@ -100,5 +100,12 @@ void aml_io(struct aml *a, uint16_t min, uint16_t max, uint8_t align, uint8_t le
 void aml_memory32_fixed(struct aml *a, uint32_t base, uint32_t len, bool writable);
 /* Interrupt (ResourceConsumer, Edge|Level, ActiveHigh|ActiveLow, Exclusive|Shared) {irq} */
 void aml_interrupt(struct aml *a, uint32_t irq, bool edge, bool active_low, bool shared);
+/* Address space descriptors (ACPI 6.5, 6.4.3.5) as a bridge produces them:
+ * ResourceProducer, PosDecode, MinFixed, MaxFixed, granularity and
+ * translation 0, length max - min + 1 (min <= max). */
+void aml_word_bus_number(struct aml *a, uint16_t min, uint16_t max);
+void aml_word_io(struct aml *a, uint16_t min, uint16_t max); /* EntireRange */
+void aml_dword_memory(struct aml *a, uint32_t min, uint32_t max, bool cacheable, bool writable);
+void aml_qword_memory(struct aml *a, uint64_t min, uint64_t max, bool cacheable, bool writable);
 
 #endif

@@ -66,6 +66,21 @@ int x86_cpu_write_boot_tables(const struct guest_memory *mem, enum x86_entry_mod
     return 0;
 }
 
+int x86_cpu_write_reset_vector(const struct guest_memory *mem, uint16_t reset_port,
+                               uint8_t reset_value)
+{
+    const uint8_t code[16] = {
+        0xba, (uint8_t)reset_port, (uint8_t)(reset_port >> 8), /* mov dx, reset_port */
+        0xb0, reset_value,                                      /* mov al, reset_value */
+        0xee,                                                   /* out dx, al */
+        0xfa,                                                   /* cli */
+        0xf4,                                                   /* hlt */
+        0xeb, 0xfd,                                             /* jmp back to hlt */
+    };
+
+    return guest_memory_write(mem, LAYOUT_RESET_VECTOR, code, sizeof(code));
+}
+
 static void seg_flat(struct kvm_segment *s, uint16_t selector, uint8_t type, int l, int db)
 {
     *s = (struct kvm_segment){
@@ -135,7 +150,6 @@ void x86_cpu_boot_fpu(struct kvm_fpu *fpu)
     fpu->mxcsr = 0x1f80;
 }
 
-#define MSR_IA32_TSC            0x10
 #define MSR_IA32_SYSENTER_CS    0x174
 #define MSR_IA32_SYSENTER_ESP   0x175
 #define MSR_IA32_SYSENTER_EIP   0x176
@@ -169,7 +183,6 @@ void x86_cpu_boot_msrs(struct kvm_msrs *msrs)
         {MSR_KERNEL_GS_BASE, 0},
         {MSR_FS_BASE, 0},
         {MSR_GS_BASE, 0},
-        {MSR_IA32_TSC, 0},
         {MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING},
         {MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WB},
     };

@@ -30,12 +30,19 @@ struct x86_boot_entry {
 int x86_cpu_write_boot_tables(const struct guest_memory *mem, enum x86_entry_mode mode)
     __attribute__((warn_unused_result));
 
+/* There is no firmware, but Linux on a hardware-reduced ACPI platform
+ * without EFI reboots by jumping to the BIOS reset vector. Puts a few
+ * real-mode instructions there that write the ACPI reset register, so that
+ * jump reboots the VM instead of running through zeroed memory forever. */
+int x86_cpu_write_reset_vector(const struct guest_memory *mem, uint16_t reset_port,
+                               uint8_t reset_value) __attribute__((warn_unused_result));
+
 /* Fill the boot processor's state for `entry`; `sregs` starts as KVM's. */
 void x86_cpu_boot_sregs(struct kvm_sregs *sregs, enum x86_entry_mode mode);
 void x86_cpu_boot_regs(struct kvm_regs *regs, const struct x86_boot_entry *entry);
 void x86_cpu_boot_fpu(struct kvm_fpu *fpu);
 
-#define X86_CPU_BOOT_MSRS 13
+#define X86_CPU_BOOT_MSRS 12
 /* Fills `msrs` (room for X86_CPU_BOOT_MSRS entries) with what Linux expects
  * at entry: fast strings on, write-back MTRR default, syscall MSRs cleared. */
 void x86_cpu_boot_msrs(struct kvm_msrs *msrs);

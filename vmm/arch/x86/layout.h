@@ -22,6 +22,7 @@
 #define LAYOUT_EBDA_START       0x9fc00ull
 #define LAYOUT_ACPI_START       0xe0000ull  /* RSDP, then the other tables */
 #define LAYOUT_ACPI_SIZE        0x20000ull
+#define LAYOUT_RESET_VECTOR     0xffff0ull  /* F000:FFF0, where a "BIOS reboot" jumps */
 #define LAYOUT_HIGH_RAM_START   LAYOUT_MiB(1)
 #define LAYOUT_KERNEL_START     LAYOUT_MiB(16) /* bzImage protected-mode code */
 
@@ -29,6 +30,13 @@
 #define LAYOUT_MEM_32BIT_GAP_START LAYOUT_MiB(3072)
 #define LAYOUT_PCI_MMCONFIG_START  0xe8000000ull
 #define LAYOUT_PCI_MMCONFIG_SIZE   LAYOUT_MiB(64)
+/* PCI BARs: the 32-bit window fills the hole up to MMCONFIG; the 64-bit one
+ * starts at the first LAYOUT_PCI_MMIO64_ALIGN boundary above the end of RAM
+ * (never below LAYOUT_RAM_64BIT_START). */
+#define LAYOUT_PCI_MMIO32_START    LAYOUT_MEM_32BIT_GAP_START
+#define LAYOUT_PCI_MMIO32_SIZE     (LAYOUT_PCI_MMCONFIG_START - LAYOUT_PCI_MMIO32_START)
+#define LAYOUT_PCI_MMIO64_ALIGN    LAYOUT_GiB(1)
+#define LAYOUT_PCI_MMIO64_SIZE     LAYOUT_GiB(64)
 #define LAYOUT_IOAPIC_START        0xfec00000ull
 #define LAYOUT_IOAPIC_SIZE         0x20ull
 #define LAYOUT_GED_START           0xfed00000ull /* ACPI generic event device */
