@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a bounded time and reports it as one TAP
 # result: ok when it found no crash, leak or sanitizer report.
-#   fuzz-tap.sh TARGET   (VIREO_FUZZ_SECONDS, default 15; seeds from
-#   tests/fuzz/corpus/<target name>/ when that folder exists)
+#   fuzz-tap.sh TARGET   (VIREO_FUZZ_SECONDS, default 15)
+# Seeds come from tests/fuzz/corpus/<name>/ and from the script
+# tests/fuzz/seeds/<name>, which writes inputs into the folder it is given
+# (<name> is the target's name without -fuzz).
 set -uo pipefail
 target=$1
 name=$(basename "$target")
@@ -14,6 +16,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
 seeds=$srcdir/tests/fuzz/corpus/${name%-fuzz}
 [ -d "$seeds" ] && cp -r "$seeds"/. "$work/corpus/"
+maker=$srcdir/tests/fuzz/seeds/${name%-fuzz}
+[ -x "$maker" ] && "$maker" "$work/corpus"
 
 echo "1..1"
 if (cd "$work" && "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
