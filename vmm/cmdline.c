@@ -103,8 +103,8 @@ static int parse_cpus(const char *val, struct vm_config *cfg, char **err)
         const char *eq = strchr(*p, '=');
         unsigned int n;
         if (!eq || !parse_uint(eq + 1, &n)) {
-            *err = g_strdup_printf("--cpus: malformed parameter '%s' (expected boot=N[,max=M])",
-                                   *p);
+            *err =
+                g_strdup_printf("--cpus: malformed parameter '%s' (expected boot=N[,max=M])", *p);
             return -EINVAL;
         }
         if (!strncmp(*p, "boot", eq - *p) && eq - *p == 4) {

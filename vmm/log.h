@@ -33,7 +33,10 @@ struct log_ratelimit {
     int lock; /* spinlock: rate limiting must not block a vCPU for long */
 };
 
-#define LOG_RATELIMIT_INIT(b) {.burst = (b)}
+#define LOG_RATELIMIT_INIT(b)                                                                      \
+    {                                                                                              \
+        .burst = (b)                                                                               \
+    }
 
 /* Returns true when a message may be logged now; *suppressed receives the
  * number dropped since the last allowed one. */

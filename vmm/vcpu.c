@@ -106,9 +106,8 @@ static void vcpu_restore_msrs(struct vcpu *vcpu, const struct kvm_msrs *msrs)
     free(rest);
 }
 
-int vcpu_create(struct vm *vm, struct kvm *kvm, const struct kvm_cpuid2 *supported,
-                unsigned int id, unsigned int nr_vcpus, struct vcpu **out, char *err,
-                size_t errlen)
+int vcpu_create(struct vm *vm, struct kvm *kvm, const struct kvm_cpuid2 *supported, unsigned int id,
+                unsigned int nr_vcpus, struct vcpu **out, char *err, size_t errlen)
 {
     struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
     struct kvm_cpuid2 *cpuid = NULL;
@@ -178,8 +177,8 @@ void vcpu_free(struct vcpu *vcpu)
 int vcpu_reset(struct vcpu *vcpu, const struct x86_boot_entry *entry, char *err, size_t errlen)
 {
     unsigned int id = vcpu->fd.id;
-    struct kvm_mp_state mp = {.mp_state = entry ? KVM_MP_STATE_RUNNABLE
-                                                : KVM_MP_STATE_UNINITIALIZED};
+    struct kvm_mp_state mp = {.mp_state =
+                                  entry ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED};
     struct kvm_vcpu_events events;
     struct kvm_sregs sregs = vcpu->reset_sregs;
     struct kvm_regs regs;
@@ -385,7 +384,8 @@ static enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu)
         return vcpu_system_event(vcpu);
     case KVM_EXIT_FAIL_ENTRY:
         vcpu_dump_regs(vcpu);
-        vm_fatal(vcpu->vm, "vCPU %u: KVM could not enter the guest (hardware reason 0x%llx, cpu %u)",
+        vm_fatal(vcpu->vm,
+                 "vCPU %u: KVM could not enter the guest (hardware reason 0x%llx, cpu %u)",
                  vcpu->fd.id, (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
                  run->fail_entry.cpu);
         return VCPU_EXIT;
@@ -402,8 +402,8 @@ static enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu)
     }
     default:
         vcpu_dump_regs(vcpu);
-        vm_fatal(vcpu->vm, "vCPU %u: unexpected KVM exit %u (%s)", vcpu->fd.id,
-                 run->exit_reason, kvm_exit_reason_name(run->exit_reason));
+        vm_fatal(vcpu->vm, "vCPU %u: unexpected KVM exit %u (%s)", vcpu->fd.id, run->exit_reason,
+                 kvm_exit_reason_name(run->exit_reason));
         return VCPU_EXIT;
     }
 }

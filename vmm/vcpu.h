@@ -13,9 +13,9 @@ struct vcpu;
 
 /* Creates vCPU `id` (also its APIC id) of `nr_vcpus`, sets its CPUID and
  * records its power-on state so vcpu_reset() can return to it. */
-int vcpu_create(struct vm *vm, struct kvm *kvm, const struct kvm_cpuid2 *supported,
-                unsigned int id, unsigned int nr_vcpus, struct vcpu **out, char *err,
-                size_t errlen) __attribute__((warn_unused_result));
+int vcpu_create(struct vm *vm, struct kvm *kvm, const struct kvm_cpuid2 *supported, unsigned int id,
+                unsigned int nr_vcpus, struct vcpu **out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 void vcpu_free(struct vcpu *vcpu);
 
 /* Back to power-on state; the boot vCPU (entry != NULL) is then set up to

@@ -84,10 +84,9 @@ int vm_config_validate(const struct vm_config *cfg, char **err)
     }
     if (cfg->console.mode != VM_CHARDEV_OFF) {
         g_autofree char *what =
-            cfg->console.path
-                ? g_strdup_printf("%s=%s", vm_chardev_mode_name(cfg->console.mode),
-                                  cfg->console.path)
-                : g_strdup(vm_chardev_mode_name(cfg->console.mode));
+            cfg->console.path ? g_strdup_printf("%s=%s", vm_chardev_mode_name(cfg->console.mode),
+                                                cfg->console.path)
+                              : g_strdup(vm_chardev_mode_name(cfg->console.mode));
         *err = g_strdup_printf("not yet supported: --console %s (virtio-console comes with PCI "
                                "support); use --console off",
                                what);

@@ -41,8 +41,7 @@ void vm_config_clear(struct vm_config *cfg);
 
 /* Checks the model as a whole. Returns 0, or -EINVAL with a one-line
  * message in *err (g_free it). */
-int vm_config_validate(const struct vm_config *cfg, char **err)
-    __attribute__((warn_unused_result));
+int vm_config_validate(const struct vm_config *cfg, char **err) __attribute__((warn_unused_result));
 
 const char *vm_chardev_mode_name(enum vm_chardev_mode mode);
 

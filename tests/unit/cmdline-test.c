@@ -70,9 +70,9 @@ static void test_serial_modes(void)
         enum vm_chardev_mode mode;
         const char *path;
     } cases[] = {
-        {"off", VM_CHARDEV_OFF, NULL},          {"null", VM_CHARDEV_NULL, NULL},
-        {"pty", VM_CHARDEV_PTY, NULL},          {"tty", VM_CHARDEV_TTY, NULL},
-        {"file=/a", VM_CHARDEV_FILE, "/a"},     {"socket=/s", VM_CHARDEV_SOCKET, "/s"},
+        {"off", VM_CHARDEV_OFF, NULL},      {"null", VM_CHARDEV_NULL, NULL},
+        {"pty", VM_CHARDEV_PTY, NULL},      {"tty", VM_CHARDEV_TTY, NULL},
+        {"file=/a", VM_CHARDEV_FILE, "/a"}, {"socket=/s", VM_CHARDEV_SOCKET, "/s"},
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -152,9 +152,8 @@ static void test_validate(void)
         struct vm_config cfg;
         struct vmm_options opts;
         g_autofree char *err = NULL;
-        g_assert_cmpint(parse(&cfg, &opts, &err, cases[i].a, cases[i].b, cases[i].c, cases[i].d,
-                              NULL),
-                        ==, 0);
+        g_assert_cmpint(
+            parse(&cfg, &opts, &err, cases[i].a, cases[i].b, cases[i].c, cases[i].d, NULL), ==, 0);
         g_assert_cmpint(vm_config_validate(&cfg, &err), ==, -EINVAL);
         if (g_test_verbose())
             g_printerr("-> %s\n", err);

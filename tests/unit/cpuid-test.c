@@ -13,8 +13,13 @@ static struct kvm_cpuid2 *supported_table(bool amd, bool with_kvm_leaves)
     unsigned int n = 0;
 
 #define ADD(f, i, fl, a, b, cc, d)                                                                 \
-    c->entries[n++] = (struct kvm_cpuid_entry2){                                                   \
-        .function = (f), .index = (i), .flags = (fl), .eax = (a), .ebx = (b), .ecx = (cc), .edx = (d)}
+    c->entries[n++] = (struct kvm_cpuid_entry2){.function = (f),                                   \
+                                                .index = (i),                                      \
+                                                .flags = (fl),                                     \
+                                                .eax = (a),                                        \
+                                                .ebx = (b),                                        \
+                                                .ecx = (cc),                                       \
+                                                .edx = (d)}
     ADD(0, 0, 0, 0x1f, amd ? 0x68747541 : 0x756e6547, 0, 0);
     ADD(1, 0, 0, 0x800f12, 0x00010800 | 0xff000000, 0x7ed8320b, 0x178bfbff);
     ADD(4, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0x121, 0, 0, 0);
@@ -139,7 +144,8 @@ static void test_amd_topology(void)
 static void test_input_untouched(void)
 {
     g_autofree struct kvm_cpuid2 *sup = supported_table(false, false);
-    g_autofree struct kvm_cpuid2 *copy = g_memdup2(sup, sizeof(*sup) + sup->nent * sizeof(sup->entries[0]));
+    g_autofree struct kvm_cpuid2 *copy =
+        g_memdup2(sup, sizeof(*sup) + sup->nent * sizeof(sup->entries[0]));
     struct kvm_cpuid2 *c = cpuid_for_vcpu(sup, 1, 2);
 
     g_assert_cmpmem(sup, sizeof(*sup) + sup->nent * sizeof(sup->entries[0]), copy,

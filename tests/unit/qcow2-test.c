@@ -417,7 +417,9 @@ int main(int argc, char **argv)
     int r;
 
     g_test_init(&argc, &argv, NULL);
-    if (!g_find_program_in_path("qemu-img")) {
+    g_autofree char *qemu_img = g_find_program_in_path("qemu-img");
+
+    if (!qemu_img) {
         g_print("1..0 # SKIP qemu-img not installed\n");
         return 0;
     }

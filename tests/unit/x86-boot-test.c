@@ -324,8 +324,11 @@ static void test_pvh_stub_elf32(struct fixture *f, gconstpointer data)
     eh->e_phentsize = sizeof(Elf32_Phdr);
     eh->e_phnum = 2;
     memcpy(k + 0x100, note, sizeof(note));
-    ph[0] = (Elf32_Phdr){.p_type = PT_LOAD, .p_offset = 0x200, .p_paddr = 0x100000,
-                         .p_filesz = 0x10, .p_memsz = 0x10};
+    ph[0] = (Elf32_Phdr){.p_type = PT_LOAD,
+                         .p_offset = 0x200,
+                         .p_paddr = 0x100000,
+                         .p_filesz = 0x10,
+                         .p_memsz = 0x10};
     ph[1] = (Elf32_Phdr){.p_type = PT_NOTE, .p_offset = 0x100, .p_filesz = sizeof(note)};
     g_autofree char *kpath = write_file(f, "stub.elf", k, sizeof(k));
     struct x86_boot_config cfg = {.kernel = kpath, .low_ram_end = MEM_SIZE};

@@ -61,8 +61,8 @@ int kvm_open(struct kvm *kvm, const char *dev, unsigned int ioapic_pins, uint64_
         goto fail;
     }
     for (size_t i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
-        if (kvm_ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION,
-                      (void *)(long)kvm_required_caps[i].cap) <= 0) {
+        if (kvm_ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, (void *)(long)kvm_required_caps[i].cap) <=
+            0) {
             snprintf(err, errlen, "%s lacks %s", dev, kvm_required_caps[i].name);
             ret = -ENOTSUP;
             goto fail;
@@ -70,7 +70,8 @@ int kvm_open(struct kvm *kvm, const char *dev, unsigned int ioapic_pins, uint64_
     }
     kvm->max_vcpus = kvm_ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_MAX_VCPUS);
     if (kvm->max_vcpus <= 0)
-        kvm->max_vcpus = kvm_ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_NR_VCPUS);
+        kvm->max_vcpus =
+            kvm_ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_NR_VCPUS);
     if (kvm->max_vcpus <= 0)
         kvm->max_vcpus = 4;
     kvm->has_xcrs = kvm_ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_XCRS) > 0;
@@ -126,6 +127,15 @@ void kvm_close(struct kvm *kvm)
     if (kvm->sys_fd >= 0)
         close(kvm->sys_fd);
     kvm->vm_fd = kvm->sys_fd = -1;
+}
+
+int kvm_set_halt_poll_ns(struct kvm *kvm, uint32_t ns)
+{
+    struct kvm_enable_cap cap = {.cap = KVM_CAP_HALT_POLL, .args = {ns}};
+
+    if (kvm_ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_HALT_POLL) <= 0)
+        return -ENOTSUP;
+    return kvm_ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap);
 }
 
 int kvm_set_user_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)

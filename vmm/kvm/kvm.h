@@ -11,11 +11,11 @@
 #define KVM_WUR __attribute__((warn_unused_result))
 
 struct kvm {
-    int sys_fd;       /* /dev/kvm */
-    int vm_fd;        /* the VM */
-    size_t run_size;  /* size of each vCPU's kvm_run mapping */
-    int max_vcpus;    /* KVM_CAP_MAX_VCPUS (or NR_VCPUS) */
-    bool has_xcrs;    /* KVM_CAP_XCRS */
+    int sys_fd;      /* /dev/kvm */
+    int vm_fd;       /* the VM */
+    size_t run_size; /* size of each vCPU's kvm_run mapping */
+    int max_vcpus;   /* KVM_CAP_MAX_VCPUS (or NR_VCPUS) */
+    bool has_xcrs;   /* KVM_CAP_XCRS */
     bool has_debugregs;
 };
 
@@ -34,6 +34,10 @@ int kvm_open(struct kvm *kvm, const char *dev, unsigned int ioapic_pins, uint64_
              uint64_t identity_map_addr, char *err, size_t errlen) KVM_WUR;
 void kvm_close(struct kvm *kvm);
 
+/* Caps how long KVM polls before it really halts an idle vCPU (0: never
+ * poll). -EINVAL or -ENOTSUP when KVM lacks KVM_CAP_HALT_POLL. */
+int kvm_set_halt_poll_ns(struct kvm *kvm, uint32_t ns) KVM_WUR;
+
 int kvm_set_user_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size,
                         void *hva) KVM_WUR;
 
@@ -48,8 +52,8 @@ int kvm_set_gsi_routing(struct kvm *kvm, const struct kvm_irq_routing_entry *ent
 /* Returns >0 when delivered, 0 when the guest blocked it, -errno on error. */
 int kvm_signal_msi(struct kvm *kvm, uint64_t addr, uint32_t data) KVM_WUR;
 int kvm_irqfd(struct kvm *kvm, int fd, uint32_t gsi, int resample_fd, bool deassign) KVM_WUR;
-int kvm_ioeventfd(struct kvm *kvm, int fd, uint64_t addr, uint32_t len, bool pio,
-                  bool match_data, uint64_t datamatch, bool deassign) KVM_WUR;
+int kvm_ioeventfd(struct kvm *kvm, int fd, uint64_t addr, uint32_t len, bool pio, bool match_data,
+                  uint64_t datamatch, bool deassign) KVM_WUR;
 
 int kvm_vcpu_create(struct kvm *kvm, unsigned int id, struct kvm_vcpu_fd *vcpu) KVM_WUR;
 void kvm_vcpu_destroy(struct kvm *kvm, struct kvm_vcpu_fd *vcpu);

@@ -15,8 +15,7 @@
 #include "arch/x86/boot_file.h"
 #include "arch/x86/layout.h"
 
-int boot_file_map(struct boot_file *f, const char *path, const char *what, char *err,
-                  size_t errlen)
+int boot_file_map(struct boot_file *f, const char *path, const char *what, char *err, size_t errlen)
 {
     struct stat st;
     int fd, ret;
@@ -82,8 +81,8 @@ int boot_place_initramfs(const struct guest_memory *mem, const struct boot_file 
     return 0;
 }
 
-int boot_write_cmdline(const struct guest_memory *mem, const char *cmdline, uint64_t max,
-                       char *err, size_t errlen)
+int boot_write_cmdline(const struct guest_memory *mem, const char *cmdline, uint64_t max, char *err,
+                       size_t errlen)
 {
     size_t len = strlen(cmdline) + 1;
 
@@ -118,8 +117,7 @@ int x86_boot_load(const struct guest_memory *mem, const struct x86_boot_config *
     if (pvh_probe(&kernel)) {
         ret = pvh_load(mem, cfg, &kernel, cfg->initramfs ? &initrd : NULL, entry, err, errlen);
     } else if (bzimage_probe(&kernel)) {
-        ret = bzimage_load(mem, cfg, &kernel, cfg->initramfs ? &initrd : NULL, entry, err,
-                           errlen);
+        ret = bzimage_load(mem, cfg, &kernel, cfg->initramfs ? &initrd : NULL, entry, err, errlen);
     } else if (kernel.size >= 4 && !memcmp(kernel.data, "\177ELF", 4)) {
         snprintf(err, errlen,
                  "kernel %s is an ELF file without a PVH entry note "
@@ -128,8 +126,8 @@ int x86_boot_load(const struct guest_memory *mem, const struct x86_boot_config *
                  cfg->kernel);
         ret = -ENOEXEC;
     } else {
-        snprintf(err, errlen,
-                 "kernel %s is neither an ELF vmlinux with a PVH note nor a bzImage", cfg->kernel);
+        snprintf(err, errlen, "kernel %s is neither an ELF vmlinux with a PVH note nor a bzImage",
+                 cfg->kernel);
         ret = -ENOEXEC;
     }
 out:

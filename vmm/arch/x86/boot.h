@@ -11,11 +11,11 @@
 #include "guest_memory.h"
 
 struct x86_boot_config {
-    const char *kernel;    /* path */
-    const char *initramfs; /* path or NULL */
-    const char *cmdline;   /* NULL means empty */
-    uint64_t rsdp_addr;    /* 0 when there are no ACPI tables */
-    uint64_t low_ram_end;  /* RAM is [0, low_ram_end) ... */
+    const char *kernel;     /* path */
+    const char *initramfs;  /* path or NULL */
+    const char *cmdline;    /* NULL means empty */
+    uint64_t rsdp_addr;     /* 0 when there are no ACPI tables */
+    uint64_t low_ram_end;   /* RAM is [0, low_ram_end) ... */
     uint64_t high_ram_size; /* ... and [4 GiB, 4 GiB + high_ram_size) */
 };
 

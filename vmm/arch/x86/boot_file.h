@@ -26,8 +26,8 @@ int boot_place_initramfs(const struct guest_memory *mem, const struct boot_file 
 
 /* Writes the NUL-terminated command line at LAYOUT_CMDLINE_START; `max` is
  * the longest the kernel accepts, including the NUL. */
-int boot_write_cmdline(const struct guest_memory *mem, const char *cmdline, uint64_t max,
-                       char *err, size_t errlen);
+int boot_write_cmdline(const struct guest_memory *mem, const char *cmdline, uint64_t max, char *err,
+                       size_t errlen);
 
 bool pvh_probe(const struct boot_file *kernel);
 int pvh_load(const struct guest_memory *mem, const struct x86_boot_config *cfg,

@@ -40,7 +40,7 @@
 #define LOADER_TYPE_UNDEFINED  0xff
 #define BZIMAGE_LOAD_ADDR      LAYOUT_HIGH_RAM_START
 /* Where a non-relocated kernel decompresses itself (LOAD_PHYSICAL_ADDR). */
-#define BZIMAGE_DEFAULT_PREF   LAYOUT_MiB(16)
+#define BZIMAGE_DEFAULT_PREF LAYOUT_MiB(16)
 
 static uint32_t rd16(const uint8_t *p, size_t off)
 {
@@ -110,8 +110,8 @@ int bzimage_load(const struct guest_memory *mem, const struct x86_boot_config *c
     memcpy(zp + BP_SETUP_SECTS, k + BP_SETUP_SECTS, hdr_end - BP_SETUP_SECTS);
 
     if (guest_memory_write(mem, BZIMAGE_LOAD_ADDR, k + setup_size, payload_size) < 0) {
-        snprintf(err, errlen, "kernel %s (%llu bytes) does not fit in guest memory",
-                 kernel->path, (unsigned long long)payload_size);
+        snprintf(err, errlen, "kernel %s (%llu bytes) does not fit in guest memory", kernel->path,
+                 (unsigned long long)payload_size);
         return -ENOSPC;
     }
 
@@ -146,8 +146,8 @@ int bzimage_load(const struct guest_memory *mem, const struct x86_boot_config *c
         uint64_t top = (uint64_t)rd32(k, BP_INITRD_ADDR_MAX) + 1, addr;
         if (top > cfg->low_ram_end)
             top = cfg->low_ram_end;
-        ret = boot_place_initramfs(mem, initrd, (kernel_end + 0xfff) & ~0xfffull, top, &addr,
-                                   err, errlen);
+        ret = boot_place_initramfs(mem, initrd, (kernel_end + 0xfff) & ~0xfffull, top, &addr, err,
+                                   errlen);
         if (ret)
             return ret;
         wr32(zp, BP_RAMDISK_IMAGE, (uint32_t)addr);
@@ -175,7 +175,7 @@ int bzimage_load(const struct guest_memory *mem, const struct x86_boot_config *c
         *entry = (struct x86_boot_entry){X86_ENTRY_LINUX64, BZIMAGE_LOAD_ADDR + 0x200,
                                          LAYOUT_ZERO_PAGE_START};
     else
-        *entry = (struct x86_boot_entry){X86_ENTRY_LINUX32, BZIMAGE_LOAD_ADDR,
-                                         LAYOUT_ZERO_PAGE_START};
+        *entry =
+            (struct x86_boot_entry){X86_ENTRY_LINUX32, BZIMAGE_LOAD_ADDR, LAYOUT_ZERO_PAGE_START};
     return 0;
 }

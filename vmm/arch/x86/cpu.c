@@ -10,10 +10,10 @@
 
 #include "arch/x86/layout.h"
 
-#define X86_CR0_PE 0x1ull
-#define X86_CR0_ET 0x10ull
-#define X86_CR0_PG 0x80000000ull
-#define X86_CR4_PAE 0x20ull
+#define X86_CR0_PE   0x1ull
+#define X86_CR0_ET   0x10ull
+#define X86_CR0_PG   0x80000000ull
+#define X86_CR4_PAE  0x20ull
 #define X86_EFER_LME 0x100ull
 #define X86_EFER_LMA 0x400ull
 
@@ -70,12 +70,16 @@ int x86_cpu_write_reset_vector(const struct guest_memory *mem, uint16_t reset_po
                                uint8_t reset_value)
 {
     const uint8_t code[16] = {
-        0xba, (uint8_t)reset_port, (uint8_t)(reset_port >> 8), /* mov dx, reset_port */
-        0xb0, reset_value,                                      /* mov al, reset_value */
-        0xee,                                                   /* out dx, al */
-        0xfa,                                                   /* cli */
-        0xf4,                                                   /* hlt */
-        0xeb, 0xfd,                                             /* jmp back to hlt */
+        0xba,
+        (uint8_t)reset_port,
+        (uint8_t)(reset_port >> 8), /* mov dx, reset_port */
+        0xb0,
+        reset_value, /* mov al, reset_value */
+        0xee,        /* out dx, al */
+        0xfa,        /* cli */
+        0xf4,        /* hlt */
+        0xeb,
+        0xfd, /* jmp back to hlt */
     };
 
     return guest_memory_write(mem, LAYOUT_RESET_VECTOR, code, sizeof(code));
@@ -150,18 +154,18 @@ void x86_cpu_boot_fpu(struct kvm_fpu *fpu)
     fpu->mxcsr = 0x1f80;
 }
 
-#define MSR_IA32_SYSENTER_CS    0x174
-#define MSR_IA32_SYSENTER_ESP   0x175
-#define MSR_IA32_SYSENTER_EIP   0x176
-#define MSR_IA32_MISC_ENABLE    0x1a0
-#define MSR_MTRR_DEF_TYPE       0x2ff
-#define MSR_STAR                0xc0000081
-#define MSR_LSTAR               0xc0000082
-#define MSR_CSTAR               0xc0000083
-#define MSR_SYSCALL_MASK        0xc0000084
-#define MSR_KERNEL_GS_BASE      0xc0000102
-#define MSR_FS_BASE             0xc0000100
-#define MSR_GS_BASE             0xc0000101
+#define MSR_IA32_SYSENTER_CS  0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE  0x1a0
+#define MSR_MTRR_DEF_TYPE     0x2ff
+#define MSR_STAR              0xc0000081
+#define MSR_LSTAR             0xc0000082
+#define MSR_CSTAR             0xc0000083
+#define MSR_SYSCALL_MASK      0xc0000084
+#define MSR_KERNEL_GS_BASE    0xc0000102
+#define MSR_FS_BASE           0xc0000100
+#define MSR_GS_BASE           0xc0000101
 
 #define MISC_ENABLE_FAST_STRING 0x1ull
 #define MTRR_ENABLE             (1ull << 11)

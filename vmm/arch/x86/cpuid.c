@@ -91,8 +91,7 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned i
 
     if (!cpuid)
         return NULL;
-    memcpy(cpuid, supported,
-           sizeof(*supported) + supported->nent * sizeof(supported->entries[0]));
+    memcpy(cpuid, supported, sizeof(*supported) + supported->nent * sizeof(supported->entries[0]));
     e = cpuid_find(cpuid, 0, 0);
     amd = e && e->ebx == CPUID_AMD_VENDOR_EBX;
 
@@ -126,8 +125,8 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned i
             break;
         case 0x80000008:
             if (amd)
-                e->ecx = (e->ecx & ~0xf0ffu) | (cpuid_order(nr_vcpus) << 12) |
-                         ((nr_vcpus - 1) & 0xffu);
+                e->ecx =
+                    (e->ecx & ~0xf0ffu) | (cpuid_order(nr_vcpus) << 12) | ((nr_vcpus - 1) & 0xffu);
             break;
         case 0x8000001e:
             if (amd) {

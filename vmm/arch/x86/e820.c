@@ -14,8 +14,8 @@ unsigned int e820_build(uint64_t low_end, uint64_t high_size, struct e820_entry 
     /* The ACPI tables live here; Linux must not treat them as free RAM. */
     out[n++] = (struct e820_entry){LAYOUT_ACPI_START, LAYOUT_ACPI_SIZE, E820_RESERVED};
     if (low_end > LAYOUT_HIGH_RAM_START)
-        out[n++] = (struct e820_entry){LAYOUT_HIGH_RAM_START, low_end - LAYOUT_HIGH_RAM_START,
-                                       E820_RAM};
+        out[n++] =
+            (struct e820_entry){LAYOUT_HIGH_RAM_START, low_end - LAYOUT_HIGH_RAM_START, E820_RAM};
     if (high_size)
         out[n++] = (struct e820_entry){LAYOUT_RAM_64BIT_START, high_size, E820_RAM};
     return n;

@@ -176,16 +176,14 @@ int pvh_load(const struct guest_memory *mem, const struct x86_boot_config *cfg,
             continue;
         if (ph.offset > kernel->size || ph.filesz > kernel->size - ph.offset ||
             ph.filesz > ph.memsz) {
-            snprintf(err, errlen, "kernel %s: segment %u lies outside the file", kernel->path,
-                     i);
+            snprintf(err, errlen, "kernel %s: segment %u lies outside the file", kernel->path, i);
             return -ENOEXEC;
         }
         uint8_t *dst = guest_memory_ptr(mem, ph.paddr, ph.memsz);
         if (!dst) {
             snprintf(err, errlen,
                      "kernel %s: segment %u (0x%llx+0x%llx) does not fit in guest memory",
-                     kernel->path, i, (unsigned long long)ph.paddr,
-                     (unsigned long long)ph.memsz);
+                     kernel->path, i, (unsigned long long)ph.paddr, (unsigned long long)ph.memsz);
             return -ENOSPC;
         }
         memcpy(dst, kernel->data + ph.offset, ph.filesz);
@@ -198,15 +196,15 @@ int pvh_load(const struct guest_memory *mem, const struct x86_boot_config *cfg,
         return -ENOEXEC;
     }
 
-    ret = boot_write_cmdline(mem, cfg->cmdline ? cfg->cmdline : "", LAYOUT_CMDLINE_MAX, err,
-                             errlen);
+    ret =
+        boot_write_cmdline(mem, cfg->cmdline ? cfg->cmdline : "", LAYOUT_CMDLINE_MAX, err, errlen);
     if (ret)
         return ret;
 
     if (initrd) {
         struct hvm_modlist_entry mod = {.size = initrd->size};
-        ret = boot_place_initramfs(mem, initrd, (kernel_end + 0xfff) & ~0xfffull,
-                                   cfg->low_ram_end, &mod.paddr, err, errlen);
+        ret = boot_place_initramfs(mem, initrd, (kernel_end + 0xfff) & ~0xfffull, cfg->low_ram_end,
+                                   &mod.paddr, err, errlen);
         if (ret)
             return ret;
         if (guest_memory_write(mem, PVH_MODLIST_START, &mod, sizeof(mod)) < 0)
