@@ -6,6 +6,7 @@
 # Usage: tests/system/testhost-selftest.sh   (normally via tests/testhost/run)
 # Env: VIREO_CACHE_DIR (default $VIREO_BUILDDIR/testhost-cache, else
 #      ./testhost-cache), VIREO_SELFTEST_TIMEOUT (per boot, default 180 s).
+# shellcheck disable=SC2016 # check conditions are single-quoted on purpose: eval'd later
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -19,7 +20,7 @@ exec 8>&-
 
 cache=${VIREO_CACHE_DIR:-${VIREO_BUILDDIR:-.}/testhost-cache}
 boot_timeout=${VIREO_SELFTEST_TIMEOUT:-180}
-qemu=qemu-system-x86_64
+qemu_bin=qemu-system-x86_64
 
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -48,6 +49,7 @@ fi
 echo "# assets: $(secs "$t0" "$(now)") s"
 kernel=$cache/guest/bzImage
 initrd=$cache/guest/initramfs.cpio.gz
+# shellcheck disable=SC2034 # used in an eval'd check
 kver=$(sed -n 's/^version=//p' "$cache/kernel/.stamp" 2>/dev/null || true)
 
 # boot NAME CPU APPEND: boots the guest once; leaves $tmp/NAME.log (serial,
@@ -56,7 +58,7 @@ boot() {
     local name=$1 cpu=$2 append=$3 st=0 t
     echo "# booting the guest: -cpu $cpu, $append"
     t=$(now)
-    timeout -s TERM -k 10 "$boot_timeout" "$qemu" -enable-kvm -M q35 -cpu "$cpu" -m 512 -smp 2 \
+    timeout -s TERM -k 10 "$boot_timeout" "$qemu_bin" -enable-kvm -M q35 -cpu "$cpu" -m 512 -smp 2 \
         -nic none -display none -serial "file:$tmp/$name.raw" -no-reboot \
         -kernel "$kernel" -initrd "$initrd" -append "$append" \
         </dev/null >"$tmp/$name.qemu" 2>&1 || st=$?
