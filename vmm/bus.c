@@ -99,8 +99,7 @@ int bus_unregister(struct bus *bus, uint64_t base)
     pthread_rwlock_wrlock(&bus->lock);
     at = bus_lower_bound(bus, base);
     if (at < bus->nr && bus->ranges[at].base == base) {
-        memmove(&bus->ranges[at], &bus->ranges[at + 1],
-                (bus->nr - at - 1) * sizeof(*bus->ranges));
+        memmove(&bus->ranges[at], &bus->ranges[at + 1], (bus->nr - at - 1) * sizeof(*bus->ranges));
         bus->nr--;
         ret = 0;
     }

@@ -10,7 +10,8 @@ static struct guest_memory two_regions(void)
 {
     struct guest_memory mem = {.nr_regions = 2};
     mem.regions[0] = (struct guest_region){.gpa = 0, .size = sizeof(low), .hva = low};
-    mem.regions[1] = (struct guest_region){.gpa = 0x100000000ull, .size = sizeof(high), .hva = high};
+    mem.regions[1] =
+        (struct guest_region){.gpa = 0x100000000ull, .size = sizeof(high), .hva = high};
     return mem;
 }
 
@@ -28,10 +29,10 @@ static void test_outside(void)
     struct guest_memory mem = two_regions();
     uint8_t buf[8];
 
-    g_assert_null(guest_memory_ptr(&mem, 4095, 2));      /* runs off the end */
-    g_assert_null(guest_memory_ptr(&mem, 4096, 1));      /* in the gap */
-    g_assert_null(guest_memory_ptr(&mem, 0, 0));         /* empty */
-    g_assert_null(guest_memory_ptr(&mem, UINT64_MAX, 2)); /* wraps */
+    g_assert_null(guest_memory_ptr(&mem, 4095, 2));                    /* runs off the end */
+    g_assert_null(guest_memory_ptr(&mem, 4096, 1));                    /* in the gap */
+    g_assert_null(guest_memory_ptr(&mem, 0, 0));                       /* empty */
+    g_assert_null(guest_memory_ptr(&mem, UINT64_MAX, 2));              /* wraps */
     g_assert_null(guest_memory_ptr(&mem, 0x100000000ull + 4000, 200)); /* spans past region */
     g_assert_cmpint(guest_memory_read(&mem, 8192, buf, sizeof(buf)), ==, -EFAULT);
     g_assert_cmpint(guest_memory_write(&mem, 4094, buf, sizeof(buf)), ==, -EFAULT);

@@ -21,9 +21,9 @@
 #define VIRTIO_ID_PMEM    27
 
 /* Feature bits every device may offer; the transport adds VERSION_1. */
-#define VIRTIO_F_INDIRECT_DESC 28
-#define VIRTIO_F_EVENT_IDX     29
-#define VIRTIO_F_VERSION_1     32
+#define VIRTIO_F_INDIRECT_DESC   28
+#define VIRTIO_F_EVENT_IDX       29
+#define VIRTIO_F_VERSION_1       32
 #define VIRTIO_F_ACCESS_PLATFORM 33
 
 /* Which interrupt a device raises: a queue's, or the configuration change. */
@@ -38,10 +38,10 @@ struct virtio_interrupt {
 /* Handed to activate(): valid until reset() returns. */
 struct virtio_activation {
     const struct guest_memory *mem;
-    uint64_t features;          /* negotiated */
-    unsigned int nr_queues;     /* queues the driver enabled */
-    struct virtq *queues;       /* nr_queues entries, owned by the transport */
-    const int *kick_fds;        /* an eventfd per queue, signalled on each notify */
+    uint64_t features;      /* negotiated */
+    unsigned int nr_queues; /* queues the driver enabled */
+    struct virtq *queues;   /* nr_queues entries, owned by the transport */
+    const int *kick_fds;    /* an eventfd per queue, signalled on each notify */
     struct virtio_interrupt interrupt;
 };
 
@@ -68,7 +68,7 @@ struct virtio_device {
     void *dev;
     unsigned int max_queues;
     uint16_t max_queue_size;
-    char id[32];                /* user-visible id, e.g. "disk0" */
+    char id[32]; /* user-visible id, e.g. "disk0" */
 };
 
 #endif
