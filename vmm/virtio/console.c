@@ -304,12 +304,7 @@ struct virtio_console *virtio_console_new(struct chardev *backend, uint16_t cols
 
 void virtio_console_device(struct virtio_console *c, const char *id, struct virtio_device *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->ops = &console_ops;
-    out->dev = c;
-    out->max_queues = 2;
-    out->max_queue_size = VIRTIO_CONSOLE_QUEUE_SIZE;
-    snprintf(out->id, sizeof(out->id), "%s", id ? id : "console0");
+    virtio_device_init(out, &console_ops, c, 2, VIRTIO_CONSOLE_QUEUE_SIZE, id, "console0");
 }
 
 int virtio_console_start_input(struct virtio_console *c)

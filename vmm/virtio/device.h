@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "guest_memory.h"
 #include "virtio/queue.h"
@@ -70,5 +72,19 @@ struct virtio_device {
     uint16_t max_queue_size;
     char id[32]; /* user-visible id, e.g. "disk0" */
 };
+
+/* Fills `out` for a device instance; `id` falls back to `default_id`. */
+static inline void virtio_device_init(struct virtio_device *out,
+                                      const struct virtio_device_ops *ops, void *dev,
+                                      unsigned int max_queues, uint16_t max_queue_size,
+                                      const char *id, const char *default_id)
+{
+    memset(out, 0, sizeof(*out));
+    out->ops = ops;
+    out->dev = dev;
+    out->max_queues = max_queues;
+    out->max_queue_size = max_queue_size;
+    snprintf(out->id, sizeof(out->id), "%s", id ? id : default_id);
+}
 
 #endif

@@ -195,10 +195,5 @@ struct virtio_rng *virtio_rng_new(int source_fd)
 
 void virtio_rng_device(struct virtio_rng *rng, const char *id, struct virtio_device *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->ops = &rng_ops;
-    out->dev = rng;
-    out->max_queues = 1;
-    out->max_queue_size = VIRTIO_RNG_QUEUE_SIZE;
-    snprintf(out->id, sizeof(out->id), "%s", id ? id : "rng0");
+    virtio_device_init(out, &rng_ops, rng, 1, VIRTIO_RNG_QUEUE_SIZE, id, "rng0");
 }
