@@ -192,6 +192,21 @@ static bool range_ok(const struct disk *d, uint64_t offset, uint64_t len)
     return offset <= d->size && len <= d->size - offset;
 }
 
+/* The format's mapping of the next piece of [offset, offset + len). A format
+ * reads its metadata from an untrusted image, so an extent that is empty or
+ * longer than asked for is refused rather than trusted as a loop step. */
+static int disk_map(struct disk *d, uint64_t offset, uint64_t len, bool write,
+                    struct disk_extent *ext)
+{
+    int r = d->ops->map(d->fmt, offset, len, write, ext);
+
+    if (r < 0)
+        return r;
+    if (ext->len == 0 || ext->len > len)
+        return -EIO;
+    return 0;
+}
+
 int disk_pread(struct disk *d, void *buf, size_t len, uint64_t offset)
 {
     uint8_t *p = buf;
@@ -200,7 +215,7 @@ int disk_pread(struct disk *d, void *buf, size_t len, uint64_t offset)
         return -EINVAL;
     while (len) {
         struct disk_extent ext;
-        int r = d->ops->map(d->fmt, offset, len, false, &ext);
+        int r = disk_map(d, offset, len, false, &ext);
 
         if (r < 0)
             return r;
@@ -229,7 +244,7 @@ int disk_pwrite(struct disk *d, const void *buf, size_t len, uint64_t offset)
         return -EINVAL;
     while (len) {
         struct disk_extent ext;
-        int r = d->ops->map(d->fmt, offset, len, true, &ext);
+        int r = disk_map(d, offset, len, true, &ext);
 
         if (r < 0)
             return r;
@@ -503,7 +518,7 @@ static int submit_rw(struct disk_queue *q, struct disk_request *req)
         return -EINVAL;
     while (len) {
         struct disk_extent ext;
-        int r = d->ops->map(d->fmt, offset, len, write, &ext);
+        int r = disk_map(d, offset, len, write, &ext);
 
         if (r < 0)
             return r;
