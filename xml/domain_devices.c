@@ -125,8 +125,12 @@ static int parse_disk_driver(struct vireo_disk_def *disk, xmlNode *node, GError 
         UNSUPPORTED(error, _("<disk><driver type='%s'>: Vireo opens raw and qcow2 images"), type);
         return -1;
     }
+    /* A repeated <driver> replaces what an earlier one said. */
+    g_free(disk->cache);
     disk->cache = vireo_xml_prop(node, "cache");
+    g_free(disk->io);
     disk->io = vireo_xml_prop(node, "io");
+    g_free(disk->discard);
     disk->discard = vireo_xml_prop(node, "discard");
     return 0;
 }
