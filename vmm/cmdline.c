@@ -24,9 +24,22 @@ static const char usage[] =
     "  --memory size=SIZE       guest RAM, with a K, M or G suffix (default: size=512M)\n"
     "  --serial MODE            16550A serial port (ttyS0): off, null, pty, tty,\n"
     "                           file=PATH or socket=PATH (default: null)\n"
-    "  --console MODE           virtio console (hvc0): only 'off' for now, and the\n"
-    "                           default is off (Cloud Hypervisor's is tty) until\n"
-    "                           virtio-console arrives with PCI support\n"
+    "  --console MODE           virtio console (hvc0): off, null, pty, tty or\n"
+    "                           file=PATH (default: tty; with --serial tty, give\n"
+    "                           --console off)\n"
+    "  --disk path=PATH[,readonly=on|off][,direct=on|off][,num_queues=N]\n"
+    "         [,queue_size=N][,id=ID][,serial=SERIAL][,image_type=raw|qcow2]\n"
+    "                           a virtio-blk disk (vda, vdb, ... in order); repeat\n"
+    "                           the option or list several disks after one --disk\n"
+    "                           (default: num_queues=1, queue_size=128, the image\n"
+    "                           type probed from the file)\n"
+    "  --rng src=PATH           entropy source of the virtio-rng device, which is\n"
+    "                           always present (default: src=/dev/urandom)\n"
+    "  --api-socket path=PATH|fd=N\n"
+    "                           serve the control API (Cloud Hypervisor's REST API)\n"
+    "                           on a unix socket; without --kernel, wait for vm.create\n"
+    "  --event-monitor path=PATH|fd=N\n"
+    "                           write lifecycle events, one JSON object per line\n"
     "  -v                       more log output; repeat for more (-vv)\n"
     "  --help                   show this help and exit\n"
     "  --version                show the version and exit\n"
@@ -180,6 +193,162 @@ static int parse_chardev(const char *opt, const char *val, bool allow_socket,
     return -EINVAL;
 }
 
+/* on/off, and true/false as Cloud Hypervisor's toggles also accept. */
+static bool parse_toggle(const char *s, bool *out)
+{
+    if (!strcmp(s, "on") || !strcmp(s, "true")) {
+        *out = true;
+        return true;
+    }
+    if (!strcmp(s, "off") || !strcmp(s, "false")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* Splits "key=value,key=value" into *parts; each part is checked to have
+ * a key and an '='. */
+static int split_params(const char *opt, const char *val, const char *expected, GStrv *parts,
+                        char **err)
+{
+    *parts = g_strsplit(val, ",", -1);
+    for (char **p = *parts; *p; p++) {
+        const char *eq = strchr(*p, '=');
+        if (!eq || eq == *p) {
+            *err = g_strdup_printf("%s: malformed parameter '%s' (expected %s)", opt, *p, expected);
+            g_clear_pointer(parts, g_strfreev);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static bool key_is(const char *param, const char *key)
+{
+    size_t n = strlen(key);
+
+    return !strncmp(param, key, n) && param[n] == '=';
+}
+
+#define DISK_EXPECTED "path=PATH[,readonly=on|off,direct=on|off,...]"
+
+/* --disk path=,readonly=,direct=,num_queues=,queue_size=,id=,serial=,image_type= */
+static int parse_disk(const char *val, struct vm_config *cfg, char **err)
+{
+    static const char *const unsupported[] = {
+        "vhost_user",
+        "socket",
+        "iommu",
+        "rate_limiter",
+        "rate_limit_group",
+        "bw_size",
+        "bw_one_time_burst",
+        "bw_refill_time",
+        "ops_size",
+        "ops_one_time_burst",
+        "ops_refill_time",
+        "pci_segment",
+        "vhost_user_socket",
+        "queue_affinity",
+        "backing_files",
+        "sparse",
+        "poll_queue",
+    };
+    g_auto(GStrv) parts = NULL;
+    struct vm_disk_config *d;
+
+    if (split_params("--disk", val, DISK_EXPECTED, &parts, err))
+        return -EINVAL;
+    d = vm_config_add_disk(cfg);
+    for (char **p = parts; *p; p++) {
+        const char *v = strchr(*p, '=') + 1;
+        bool bad = false;
+
+        if (key_is(*p, "path")) {
+            bad = !*v;
+            g_free(d->path);
+            d->path = g_strdup(v);
+        } else if (key_is(*p, "readonly")) {
+            bad = !parse_toggle(v, &d->readonly);
+        } else if (key_is(*p, "direct")) {
+            bad = !parse_toggle(v, &d->direct);
+        } else if (key_is(*p, "num_queues")) {
+            bad = !parse_uint(v, &d->num_queues);
+        } else if (key_is(*p, "queue_size")) {
+            bad = !parse_uint(v, &d->queue_size);
+        } else if (key_is(*p, "id")) {
+            bad = !*v;
+            g_free(d->id);
+            d->id = g_strdup(v);
+        } else if (key_is(*p, "serial")) {
+            g_free(d->serial);
+            d->serial = g_strdup(v);
+        } else if (key_is(*p, "image_type")) {
+            if (!g_ascii_strcasecmp(v, "raw"))
+                d->image_type = VM_IMAGE_RAW;
+            else if (!g_ascii_strcasecmp(v, "qcow2"))
+                d->image_type = VM_IMAGE_QCOW2;
+            else
+                bad = true;
+        } else {
+            size_t klen = strchr(*p, '=') - *p;
+            for (size_t k = 0; k < G_N_ELEMENTS(unsupported); k++) {
+                if (strlen(unsupported[k]) == klen && !strncmp(*p, unsupported[k], klen)) {
+                    *err = g_strdup_printf("--disk: not yet supported: '%s'", *p);
+                    return -EINVAL;
+                }
+            }
+            *err = g_strdup_printf("--disk: unknown parameter '%.*s' (expected %s)", (int)klen, *p,
+                                   DISK_EXPECTED);
+            return -EINVAL;
+        }
+        if (bad) {
+            *err = g_strdup_printf("--disk: malformed value in '%s'%s", *p,
+                                   key_is(*p, "image_type") ? " (expected raw or qcow2)"
+                                   : key_is(*p, "readonly") || key_is(*p, "direct")
+                                       ? " (expected on or off)"
+                                       : "");
+            return -EINVAL;
+        }
+    }
+    if (!d->path) {
+        *err = g_strdup_printf("--disk: '%s' has no path=PATH", val);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* --rng src=PATH */
+static int parse_rng(const char *val, struct vm_config *cfg, char **err)
+{
+    g_auto(GStrv) parts = NULL;
+
+    if (split_params("--rng", val, "src=PATH", &parts, err))
+        return -EINVAL;
+    for (char **p = parts; *p; p++) {
+        const char *v = strchr(*p, '=') + 1;
+        bool off;
+
+        if (key_is(*p, "src") && *v) {
+            g_free(cfg->rng.src);
+            cfg->rng.src = g_strdup(v);
+        } else if (key_is(*p, "iommu") && parse_toggle(v, &off) && !off) {
+            /* iommu=off is the default */
+        } else if (key_is(*p, "src") || key_is(*p, "iommu")) {
+            *err = g_strdup_printf(
+                "--rng: %s '%s'",
+                key_is(*p, "src") ? "malformed value in" : "not yet supported:", *p);
+            return -EINVAL;
+        } else {
+            *err = g_strdup_printf("--rng: unknown parameter '%.*s' (expected src=PATH)",
+                                   (int)(strchr(*p, '=') - *p), *p);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 enum opt_id {
     OPT_KERNEL,
     OPT_INITRAMFS,
@@ -189,6 +358,10 @@ enum opt_id {
     OPT_MEMORY,
     OPT_SERIAL,
     OPT_CONSOLE,
+    OPT_DISK,
+    OPT_RNG,
+    OPT_API_SOCKET,
+    OPT_EVENT_MONITOR,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -198,11 +371,20 @@ static const struct {
     enum opt_id id;
     bool has_value;
 } options[] = {
-    {"--kernel", OPT_KERNEL, true},   {"--initramfs", OPT_INITRAMFS, true},
-    {"--cmdline", OPT_CMDLINE, true}, {"--firmware", OPT_FIRMWARE, true},
-    {"--cpus", OPT_CPUS, true},       {"--memory", OPT_MEMORY, true},
-    {"--serial", OPT_SERIAL, true},   {"--console", OPT_CONSOLE, true},
-    {"--help", OPT_HELP, false},      {"--version", OPT_VERSION, false},
+    {"--kernel", OPT_KERNEL, true},
+    {"--initramfs", OPT_INITRAMFS, true},
+    {"--cmdline", OPT_CMDLINE, true},
+    {"--firmware", OPT_FIRMWARE, true},
+    {"--cpus", OPT_CPUS, true},
+    {"--memory", OPT_MEMORY, true},
+    {"--serial", OPT_SERIAL, true},
+    {"--console", OPT_CONSOLE, true},
+    {"--disk", OPT_DISK, true},
+    {"--rng", OPT_RNG, true},
+    {"--help", OPT_HELP, false},
+    {"--version", OPT_VERSION, false},
+    {"--api-socket", OPT_API_SOCKET, true},
+    {"--event-monitor", OPT_EVENT_MONITOR, true},
 };
 
 static void set_string(char **field, const char *val)
@@ -211,10 +393,43 @@ static void set_string(char **field, const char *val)
     *field = g_strdup(val);
 }
 
+/* --api-socket / --event-monitor: path=PATH or fd=N, not both. */
+static int parse_path_or_fd(const char *opt, const char *val, char **path, int *fd, char **err)
+{
+    g_auto(GStrv) parts = NULL;
+
+    if (split_params(opt, val, "path=PATH or fd=N", &parts, err))
+        return -EINVAL;
+    for (char **p = parts; *p; p++) {
+        const char *v = strchr(*p, '=') + 1;
+        unsigned int n;
+
+        if (key_is(*p, "path") && *v) {
+            set_string(path, v);
+        } else if (key_is(*p, "fd") && parse_uint(v, &n) && n <= INT32_MAX) {
+            *fd = (int)n;
+        } else if (key_is(*p, "path") || key_is(*p, "fd")) {
+            *err = g_strdup_printf("%s: malformed value in '%s'", opt, *p);
+            return -EINVAL;
+        } else {
+            *err = g_strdup_printf("%s: unknown parameter '%.*s' (expected path=PATH or fd=N)", opt,
+                                   (int)(strchr(*p, '=') - *p), *p);
+            return -EINVAL;
+        }
+    }
+    if (*path && *fd >= 0) {
+        *err = g_strdup_printf("%s: give path= or fd=, not both", opt);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int vmm_cmdline_parse(int argc, char **argv, struct vm_config *cfg, struct vmm_options *opts,
                       char **err)
 {
     memset(opts, 0, sizeof(*opts));
+    opts->api_socket_fd = -1;
+    opts->event_monitor_fd = -1;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         g_autofree char *name = NULL;
@@ -285,6 +500,23 @@ int vmm_cmdline_parse(int argc, char **argv, struct vm_config *cfg, struct vmm_o
         case OPT_CONSOLE:
             ret = parse_chardev("--console", val, false, &cfg->console, err);
             break;
+        case OPT_DISK:
+            /* Like CH, one --disk may list several disks as separate words. */
+            ret = parse_disk(val, cfg, err);
+            while (!ret && i + 1 < argc && argv[i + 1][0] != '-' && argv[i + 1][0])
+                ret = parse_disk(argv[++i], cfg, err);
+            break;
+        case OPT_RNG:
+            ret = parse_rng(val, cfg, err);
+            break;
+        case OPT_API_SOCKET:
+            ret = parse_path_or_fd("--api-socket", val, &opts->api_socket_path,
+                                   &opts->api_socket_fd, err);
+            break;
+        case OPT_EVENT_MONITOR:
+            ret = parse_path_or_fd("--event-monitor", val, &opts->event_monitor_path,
+                                   &opts->event_monitor_fd, err);
+            break;
         case OPT_HELP:
             opts->help = true;
             break;
@@ -296,4 +528,10 @@ int vmm_cmdline_parse(int argc, char **argv, struct vm_config *cfg, struct vmm_o
             return ret;
     }
     return 0;
+}
+
+void vmm_options_clear(struct vmm_options *opts)
+{
+    g_clear_pointer(&opts->api_socket_path, g_free);
+    g_clear_pointer(&opts->event_monitor_path, g_free);
 }

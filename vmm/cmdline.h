@@ -12,7 +12,15 @@ struct vmm_options {
     int verbosity; /* number of -v */
     bool help;
     bool version;
+    /* --api-socket path=P|fd=N and --event-monitor path=P|fd=N: at most one
+     * of path (g_free'd by vmm_options_clear) and fd (-1: none) is set. */
+    char *api_socket_path;
+    int api_socket_fd;
+    char *event_monitor_path;
+    int event_monitor_fd;
 };
+
+void vmm_options_clear(struct vmm_options *opts);
 
 /* Parses argv into `cfg` (already vm_config_init'ed) and `opts`. Returns 0,
  * or -EINVAL with a one-line message naming the offending option in *err

@@ -447,6 +447,9 @@ int vcpu_start(struct vcpu *vcpu)
      * so a kick can never hit a thread that has not set up. */
     sigemptyset(&set);
     sigaddset(&set, VCPU_KICK_SIGNAL);
+    /* Also a resume after a pause: run on from where the kick stopped it. */
+    __atomic_store_n(&vcpu->stop, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&vcpu->fd.run->immediate_exit, 0, __ATOMIC_SEQ_CST);
     pthread_sigmask(SIG_BLOCK, &set, &old);
     ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -37,6 +37,31 @@ void vm_request(struct vm *vm, enum vm_event event);
 /* True once an event is waiting: vCPUs stop instead of running on. */
 bool vm_event_pending(struct vm *vm);
 void vm_fatal(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Control by the VMM's event loop (vmm.c), all from that one thread. */
+struct event_monitor;
+/* Readable when vm_request() was called: then call vm_take_event(). */
+int vm_event_fd(struct vm *vm);
+/* Where the VM and its devices report events (NULL: nowhere). */
+void vm_set_event_monitor(struct vm *vm, struct event_monitor *events);
+void vm_emit_event(struct vm *vm, const char *source, const char *event, const char *const *props);
+/* Boots (a reboot when it ran before) and starts the vCPUs. 0 or -errno,
+ * the reason logged; a kernel or initramfs that cannot be loaded is also
+ * in vm_boot_error() until the next start. */
+int vm_start(struct vm *vm) __attribute__((warn_unused_result));
+const char *vm_boot_error(struct vm *vm);
+/* Stops every vCPU where it is / runs them on from there. */
+void vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm) __attribute__((warn_unused_result));
+/* Clears the event fd; with an event pending, stops the vCPUs and returns
+ * (and clears) the event, else VM_EVENT_NONE. */
+enum vm_event vm_take_event(struct vm *vm);
+/* Presses the ACPI power button; -ENODEV before the first boot. */
+int vm_power_button(struct vm *vm);
+/* The ptys allocated for --serial pty / --console pty, or NULL. */
+const char *vm_serial_pty(struct vm *vm);
+const char *vm_console_pty(struct vm *vm);
+unsigned int vm_boots(struct vm *vm);
+
 /* Logs, rate-limited, an access no device claimed. */
 void vm_unhandled_access(struct vm *vm, bool pio, uint64_t addr, uint32_t len, bool write,
                          const uint8_t *data);

@@ -15,7 +15,28 @@ void vm_config_init(struct vm_config *cfg)
     cfg->max_vcpus = 1;
     cfg->memory_size = VM_CONFIG_DEFAULT_MEMORY;
     cfg->serial.mode = VM_CHARDEV_NULL;
-    cfg->console.mode = VM_CHARDEV_OFF;
+    cfg->console.mode = VM_CHARDEV_TTY;
+    cfg->rng.src = g_strdup(VM_CONFIG_DEFAULT_RNG_SRC);
+}
+
+static void vm_disk_config_clear(struct vm_disk_config *d)
+{
+    g_free(d->path);
+    g_free(d->id);
+    g_free(d->serial);
+}
+
+struct vm_disk_config *vm_config_add_disk(struct vm_config *cfg)
+{
+    struct vm_disk_config *d;
+
+    cfg->disks = g_renew(struct vm_disk_config, cfg->disks, cfg->nr_disks + 1);
+    d = &cfg->disks[cfg->nr_disks++];
+    memset(d, 0, sizeof(*d));
+    d->num_queues = VM_CONFIG_DEFAULT_DISK_QUEUES;
+    d->queue_size = VM_CONFIG_DEFAULT_DISK_QUEUE_SIZE;
+    d->image_type = VM_IMAGE_AUTO;
+    return d;
 }
 
 void vm_config_clear(struct vm_config *cfg)
@@ -26,7 +47,30 @@ void vm_config_clear(struct vm_config *cfg)
     g_free(cfg->firmware);
     g_free(cfg->serial.path);
     g_free(cfg->console.path);
+    for (unsigned int i = 0; i < cfg->nr_disks; i++)
+        vm_disk_config_clear(&cfg->disks[i]);
+    g_free(cfg->disks);
+    g_free(cfg->rng.src);
     memset(cfg, 0, sizeof(*cfg));
+}
+
+void vm_config_copy(struct vm_config *dst, const struct vm_config *src)
+{
+    *dst = *src;
+    dst->kernel = g_strdup(src->kernel);
+    dst->initramfs = g_strdup(src->initramfs);
+    dst->cmdline = g_strdup(src->cmdline);
+    dst->firmware = g_strdup(src->firmware);
+    dst->serial.path = g_strdup(src->serial.path);
+    dst->console.path = g_strdup(src->console.path);
+    dst->disks = src->nr_disks ? g_new0(struct vm_disk_config, src->nr_disks) : NULL;
+    for (unsigned int i = 0; i < src->nr_disks; i++) {
+        dst->disks[i] = src->disks[i];
+        dst->disks[i].path = g_strdup(src->disks[i].path);
+        dst->disks[i].id = g_strdup(src->disks[i].id);
+        dst->disks[i].serial = g_strdup(src->disks[i].serial);
+    }
+    dst->rng.src = g_strdup(src->rng.src);
 }
 
 const char *vm_chardev_mode_name(enum vm_chardev_mode mode)
@@ -46,6 +90,52 @@ const char *vm_chardev_mode_name(enum vm_chardev_mode mode)
         return "socket";
     }
     return "?";
+}
+
+const char *vm_image_type_name(enum vm_image_type type)
+{
+    switch (type) {
+    case VM_IMAGE_AUTO:
+        return "auto";
+    case VM_IMAGE_RAW:
+        return "raw";
+    case VM_IMAGE_QCOW2:
+        return "qcow2";
+    }
+    return "?";
+}
+
+static int validate_disk(const struct vm_config *cfg, unsigned int i, char **err)
+{
+    const struct vm_disk_config *d = &cfg->disks[i];
+    unsigned int qs = d->queue_size;
+
+    if (!d->path || !*d->path) {
+        *err = g_strdup_printf("--disk: disk %u has no path= (vhost_user disks are not "
+                               "supported)",
+                               i);
+        return -EINVAL;
+    }
+    if (d->num_queues < 1 || d->num_queues > VM_CONFIG_MAX_DISK_QUEUES) {
+        *err = g_strdup_printf("--disk path=%s: num_queues=%u is out of range (1 to %u)", d->path,
+                               d->num_queues, VM_CONFIG_MAX_DISK_QUEUES);
+        return -EINVAL;
+    }
+    if (qs < VM_CONFIG_MIN_DISK_QUEUE_SIZE || qs > VM_CONFIG_MAX_DISK_QUEUE_SIZE ||
+        (qs & (qs - 1))) {
+        *err = g_strdup_printf("--disk path=%s: queue_size=%u must be a power of two from %u to %u",
+                               d->path, qs, VM_CONFIG_MIN_DISK_QUEUE_SIZE,
+                               VM_CONFIG_MAX_DISK_QUEUE_SIZE);
+        return -EINVAL;
+    }
+    for (unsigned int j = 0; j < i; j++) {
+        if (d->id && cfg->disks[j].id && !strcmp(d->id, cfg->disks[j].id)) {
+            *err = g_strdup_printf("--disk path=%s: id=%s is already used by --disk path=%s",
+                                   d->path, d->id, cfg->disks[j].path);
+            return -EINVAL;
+        }
+    }
+    return 0;
 }
 
 int vm_config_validate(const struct vm_config *cfg, char **err)
@@ -82,14 +172,22 @@ int vm_config_validate(const struct vm_config *cfg, char **err)
         *err = g_strdup("--memory size= must be a multiple of 4K");
         return -EINVAL;
     }
-    if (cfg->console.mode != VM_CHARDEV_OFF) {
-        g_autofree char *what =
-            cfg->console.path ? g_strdup_printf("%s=%s", vm_chardev_mode_name(cfg->console.mode),
-                                                cfg->console.path)
-                              : g_strdup(vm_chardev_mode_name(cfg->console.mode));
-        *err = g_strdup_printf("not yet supported: --console %s (virtio-console comes with PCI "
-                               "support); use --console off",
-                               what);
+    if (cfg->console.mode == VM_CHARDEV_SOCKET) {
+        *err = g_strdup("--console socket= is not supported (use off, null, pty, tty or file=)");
+        return -EINVAL;
+    }
+    /* Both would read the same stdin (Cloud Hypervisor refuses it too). */
+    if (cfg->serial.mode == VM_CHARDEV_TTY && cfg->console.mode == VM_CHARDEV_TTY) {
+        *err = g_strdup("--serial tty and --console tty cannot share the terminal; add "
+                        "--console off (or --serial off)");
+        return -EINVAL;
+    }
+    for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+        if (validate_disk(cfg, i, err))
+            return -EINVAL;
+    }
+    if (!cfg->rng.src || !*cfg->rng.src) {
+        *err = g_strdup("--rng: src= must name a file");
         return -EINVAL;
     }
     return 0;

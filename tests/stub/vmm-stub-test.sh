@@ -64,7 +64,7 @@ run hello 20 --cmdline "stub.test=hello"
 check "serial output reaches --serial file=" hello has hello.serial "STUB hello from the stub guest"
 check "ACPI S5 power off ends vireo-vmm with status 0" hello test "$rc" = 0
 
-run hello-tty 20 --cmdline "stub.test=hello" --serial tty
+run hello-tty 20 --cmdline "stub.test=hello" --serial tty --console off
 check "--serial tty writes the guest's output to stdout" hello-tty has hello-tty.out "STUB hello from the stub guest"
 
 run smp 20 --cpus boot=2 --cmdline "stub.test=hello"

@@ -426,7 +426,8 @@ static void test_create_errors(void)
          "memory.size: must not be negative"},
         {"{\"cpus\":{\"boot_vcpus\":999,\"max_vcpus\":999},\"payload\":{\"kernel\":\"/k\"}}",
          "cpus.boot_vcpus: 999 is out of range"},
-        {"{\"payload\":{\"kernel\":\"/k\"},\"disks\":[{\"path\":\"/d\"}]}", "disks: not supported"},
+        {"{\"payload\":{\"kernel\":\"/k\"},\"fs\":[{\"tag\":\"t\",\"socket\":\"/s\"}]}",
+         "fs: not supported"},
         {"{\"payload\":{\"cmdline\":\"x\"}}", "invalid VM configuration"},
     };
     struct fixture f;

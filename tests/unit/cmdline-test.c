@@ -33,7 +33,9 @@ static void test_defaults(void)
     g_assert_cmpuint(cfg.max_vcpus, ==, 1);
     g_assert_cmpuint(cfg.memory_size, ==, 512ull << 20);
     g_assert_cmpint(cfg.serial.mode, ==, VM_CHARDEV_NULL);
-    g_assert_cmpint(cfg.console.mode, ==, VM_CHARDEV_OFF);
+    g_assert_cmpint(cfg.console.mode, ==, VM_CHARDEV_TTY);
+    g_assert_cmpuint(cfg.nr_disks, ==, 0);
+    g_assert_cmpstr(cfg.rng.src, ==, "/dev/urandom");
     g_assert_cmpint(opts.verbosity, ==, 0);
     g_assert_cmpint(vm_config_validate(&cfg, &err), ==, 0);
     vm_config_clear(&cfg);
@@ -110,7 +112,33 @@ static void test_bad_options(void)
         {"--serial", "file=", "--serial"},
         {"--serial", "bogus", "--serial"},
         {"--console", "socket=/x", "--console"},
+        {"--console", "bogus", "--console"},
+        {"--disk", "readonly=on", "--disk: 'readonly=on' has no path=PATH"},
+        {"--disk", "path=", "--disk: malformed value in 'path='"},
+        {"--disk", "/img", "--disk: malformed parameter '/img'"},
+        {"--disk", "path=/a,readonly=maybe", "--disk: malformed value in 'readonly=maybe'"},
+        {"--disk", "path=/a,direct=1", "--disk: malformed value in 'direct=1'"},
+        {"--disk", "path=/a,image_type=vmdk", "(expected raw or qcow2)"},
+        {"--disk", "path=/a,num_queues=x", "--disk: malformed value in 'num_queues=x'"},
+        {"--disk", "path=/a,sise=1", "--disk: unknown parameter 'sise'"},
+        {"--disk", "path=/a,vhost_user=on", "--disk: not yet supported: 'vhost_user=on'"},
+        {"--disk", "path=/a,,id=x", "--disk: malformed parameter ''"},
+        {"--rng", "/dev/random", "--rng: malformed parameter '/dev/random'"},
+        {"--rng", "src=", "--rng: malformed value in 'src='"},
+        {"--rng", "size=3", "--rng: unknown parameter 'size'"},
+        {"--rng", "src=/r,iommu=on", "--rng: not yet supported: 'iommu=on'"},
         {"--help=yes", NULL, "--help"},
+        {"--api-socket", NULL, "option '--api-socket' needs a value"},
+        {"--api-socket", "/tmp/api.sock", "--api-socket: malformed parameter '/tmp/api.sock'"},
+        {"--api-socket", "path=/a,fd=3", "--api-socket: give path= or fd=, not both"},
+        {"--api-socket", "fd=x", "--api-socket: malformed value in 'fd=x'"},
+        {"--api-socket", "fd=-1", "--api-socket: malformed value in 'fd=-1'"},
+        {"--api-socket", "fd=99999999999", "--api-socket: malformed value in 'fd=99999999999'"},
+        {"--api-socket", "path=", "--api-socket: malformed value in 'path='"},
+        {"--api-socket", "sock=/a", "--api-socket: unknown parameter 'sock'"},
+        {"--event-monitor", "path=/e,fd=4", "--event-monitor: give path= or fd=, not both"},
+        {"--event-monitor", "fd=", "--event-monitor: malformed value in 'fd='"},
+        {"--event-monitor", "file=/e", "--event-monitor: unknown parameter 'file'"},
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -125,7 +153,44 @@ static void test_bad_options(void)
         g_assert_nonnull(strstr(err, cases[i].needle));
         g_assert_null(strchr(err, '\n'));
         vm_config_clear(&cfg);
+        vmm_options_clear(&opts);
     }
+}
+
+/* --api-socket and --event-monitor go to vmm_options, not the VM config. */
+static void test_api_options(void)
+{
+    struct vm_config cfg;
+    struct vmm_options opts;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(parse(&cfg, &opts, &err, "--kernel", "/k", NULL), ==, 0);
+    g_assert_null(opts.api_socket_path);
+    g_assert_cmpint(opts.api_socket_fd, ==, -1);
+    g_assert_null(opts.event_monitor_path);
+    g_assert_cmpint(opts.event_monitor_fd, ==, -1);
+    vm_config_clear(&cfg);
+
+    g_assert_cmpint(
+        parse(&cfg, &opts, &err, "--api-socket", "path=/run/v.sock", "--event-monitor=fd=7", NULL),
+        ==, 0);
+    g_assert_cmpstr(opts.api_socket_path, ==, "/run/v.sock");
+    g_assert_cmpint(opts.api_socket_fd, ==, -1);
+    g_assert_null(opts.event_monitor_path);
+    g_assert_cmpint(opts.event_monitor_fd, ==, 7);
+    g_assert_null(cfg.kernel);
+    vm_config_clear(&cfg);
+    vmm_options_clear(&opts);
+    g_assert_null(opts.api_socket_path);
+
+    g_assert_cmpint(
+        parse(&cfg, &opts, &err, "--api-socket=fd=3", "--event-monitor", "path=/tmp/ev", NULL), ==,
+        0);
+    g_assert_null(opts.api_socket_path);
+    g_assert_cmpint(opts.api_socket_fd, ==, 3);
+    g_assert_cmpstr(opts.event_monitor_path, ==, "/tmp/ev");
+    vm_config_clear(&cfg);
+    vmm_options_clear(&opts);
 }
 
 /* Parsed fine, refused by the model. */
@@ -142,10 +207,14 @@ static void test_validate(void)
         {"--kernel", "/k", "--cpus", "boot=300", "--cpus"},
         {"--kernel", "/k", "--memory", "size=1M", "--memory"},
         {"--kernel", "/k", "--memory", "size=5000", "--memory"},
-        {"--kernel", "/k", "--console", "tty",
-         "not yet supported: --console tty (virtio-console comes with PCI support); use "
-         "--console off"},
-        {"--kernel", "/k", "--console", "file=/x", "--console file=/x"},
+        {"--kernel", "/k", "--serial", "tty",
+         "--serial tty and --console tty cannot share the terminal; add --console off"},
+        {"--kernel", "/k", "--disk", "path=/a,num_queues=0", "--disk path=/a: num_queues=0"},
+        {"--kernel", "/k", "--disk", "path=/a,num_queues=65", "--disk path=/a: num_queues=65"},
+        {"--kernel", "/k", "--disk", "path=/a,queue_size=100", "--disk path=/a: queue_size=100"},
+        {"--kernel", "/k", "--disk", "path=/a,queue_size=2", "--disk path=/a: queue_size=2"},
+        {"--kernel=/k", "--disk", "path=/a,id=d", "path=/b,id=d",
+         "--disk path=/b: id=d is already used by --disk path=/a"},
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -162,6 +231,55 @@ static void test_validate(void)
     }
 }
 
+static void test_disks_rng_console(void)
+{
+    struct vm_config cfg;
+    struct vmm_options opts;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(parse(&cfg, &opts, &err, "--kernel", "/k", "--disk",
+                          "path=/a.img,readonly=on,direct=off,num_queues=2,queue_size=256,id=root,"
+                          "serial=SN1,image_type=raw",
+                          "path=/b.qcow2,image_type=qcow2,direct=true", "--disk=path=/c", "--rng",
+                          "src=/dev/hwrng", "--console", "file=/tmp/hvc0", NULL),
+                    ==, 0);
+    g_assert_cmpuint(cfg.nr_disks, ==, 3);
+    g_assert_cmpstr(cfg.disks[0].path, ==, "/a.img");
+    g_assert_true(cfg.disks[0].readonly);
+    g_assert_false(cfg.disks[0].direct);
+    g_assert_cmpuint(cfg.disks[0].num_queues, ==, 2);
+    g_assert_cmpuint(cfg.disks[0].queue_size, ==, 256);
+    g_assert_cmpstr(cfg.disks[0].id, ==, "root");
+    g_assert_cmpstr(cfg.disks[0].serial, ==, "SN1");
+    g_assert_cmpint(cfg.disks[0].image_type, ==, VM_IMAGE_RAW);
+    g_assert_cmpstr(cfg.disks[1].path, ==, "/b.qcow2");
+    g_assert_cmpint(cfg.disks[1].image_type, ==, VM_IMAGE_QCOW2);
+    g_assert_true(cfg.disks[1].direct);
+    g_assert_false(cfg.disks[1].readonly);
+    g_assert_cmpuint(cfg.disks[1].num_queues, ==, 1);
+    g_assert_cmpuint(cfg.disks[1].queue_size, ==, 128);
+    g_assert_null(cfg.disks[1].id);
+    g_assert_cmpstr(cfg.disks[2].path, ==, "/c");
+    g_assert_cmpint(cfg.disks[2].image_type, ==, VM_IMAGE_AUTO);
+    g_assert_cmpstr(cfg.rng.src, ==, "/dev/hwrng");
+    g_assert_cmpint(cfg.console.mode, ==, VM_CHARDEV_FILE);
+    g_assert_cmpstr(cfg.console.path, ==, "/tmp/hvc0");
+    g_assert_cmpint(vm_config_validate(&cfg, &err), ==, 0);
+    vm_config_clear(&cfg);
+
+    /* The words after --disk end at the next option. */
+    g_assert_cmpint(parse(&cfg, &opts, &err, "--disk", "path=/a", "--kernel", "/k", NULL), ==, 0);
+    g_assert_cmpuint(cfg.nr_disks, ==, 1);
+    g_assert_cmpstr(cfg.kernel, ==, "/k");
+    vm_config_clear(&cfg);
+
+    g_assert_cmpint(
+        parse(&cfg, &opts, &err, "--kernel", "/k", "--serial", "tty", "--console", "off", NULL), ==,
+        0);
+    g_assert_cmpint(vm_config_validate(&cfg, &err), ==, 0);
+    vm_config_clear(&cfg);
+}
+
 static void test_help_version(void)
 {
     struct vm_config cfg;
@@ -172,7 +290,9 @@ static void test_help_version(void)
     g_assert_true(opts.help);
     g_assert_true(opts.version);
     g_assert_nonnull(strstr(vmm_cmdline_usage(), "--console"));
-    g_assert_nonnull(strstr(vmm_cmdline_usage(), "default is off"));
+    g_assert_nonnull(strstr(vmm_cmdline_usage(), "default: tty"));
+    g_assert_nonnull(strstr(vmm_cmdline_usage(), "--disk path=PATH"));
+    g_assert_nonnull(strstr(vmm_cmdline_usage(), "--rng src=PATH"));
     vm_config_clear(&cfg);
 }
 
@@ -204,6 +324,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/serial-modes", test_serial_modes);
     g_test_add_func("/cmdline/bad-options", test_bad_options);
     g_test_add_func("/cmdline/validate", test_validate);
+    g_test_add_func("/cmdline/api-options", test_api_options);
+    g_test_add_func("/cmdline/disks-rng-console", test_disks_rng_console);
     g_test_add_func("/cmdline/help-version", test_help_version);
     g_test_add_func("/cmdline/sizes", test_sizes);
     return g_test_run();

@@ -51,7 +51,7 @@ static void test_defaults(void)
     g_assert_cmpuint(cfg.max_vcpus, ==, def.max_vcpus);
     g_assert_cmpuint(cfg.memory_size, ==, def.memory_size);
     g_assert_cmpint(cfg.serial.mode, ==, VM_CHARDEV_NULL);
-    g_assert_cmpint(cfg.console.mode, ==, VM_CHARDEV_OFF);
+    g_assert_cmpint(cfg.console.mode, ==, def.console.mode);
     g_assert_cmpstr(cfg.cmdline, ==, "");
     g_assert_null(cfg.initramfs);
     vm_config_clear(&cfg);
@@ -59,6 +59,7 @@ static void test_defaults(void)
     g_assert_cmpint(parse("{}", &cfg, &err), ==, 0);
     g_assert_null(cfg.kernel);
     vm_config_clear(&cfg);
+    vm_config_clear(&def);
 }
 
 /* What Cloud Hypervisor itself writes for a plain VM (vm.info's "config",
@@ -89,6 +90,52 @@ static void test_cloud_hypervisor_document(void)
     g_assert_cmpstr(cfg.kernel, ==, "/vmlinux");
     g_assert_cmpint(cfg.serial.mode, ==, VM_CHARDEV_PTY);
     g_assert_cmpuint(cfg.memory_size, ==, 512u << 20);
+    vm_config_clear(&cfg);
+}
+
+/* CH's DiskConfig and RngConfig, and back through config_json_build. */
+static void test_disks_and_rng(void)
+{
+    static const char doc[] =
+        "{\"payload\":{\"kernel\":\"/k\"},\"disks\":[{\"path\":\"/a.img\",\"readonly\":true,"
+        "\"direct\":false,\"iommu\":false,\"num_queues\":2,\"queue_size\":256,"
+        "\"vhost_user\":false,\"vhost_socket\":null,\"id\":\"root\",\"serial\":\"S1\","
+        "\"image_type\":\"Qcow2\",\"pci_segment\":0,\"sparse\":true},{\"path\":\"/b.raw\"}],"
+        "\"rng\":{\"src\":\"/dev/random\",\"iommu\":false},\"pvpanic\":true}";
+    struct vm_config cfg, again;
+    g_autofree char *err = NULL;
+    g_autofree char *json = NULL;
+
+    g_assert_cmpint(parse(doc, &cfg, &err), ==, 0);
+    g_assert_cmpuint(cfg.nr_disks, ==, 2);
+    g_assert_cmpstr(cfg.disks[0].path, ==, "/a.img");
+    g_assert_true(cfg.disks[0].readonly);
+    g_assert_false(cfg.disks[0].direct);
+    g_assert_cmpuint(cfg.disks[0].num_queues, ==, 2);
+    g_assert_cmpuint(cfg.disks[0].queue_size, ==, 256);
+    g_assert_cmpstr(cfg.disks[0].id, ==, "root");
+    g_assert_cmpstr(cfg.disks[0].serial, ==, "S1");
+    g_assert_cmpint(cfg.disks[0].image_type, ==, VM_IMAGE_QCOW2);
+    g_assert_cmpstr(cfg.disks[1].path, ==, "/b.raw");
+    g_assert_false(cfg.disks[1].readonly);
+    g_assert_cmpuint(cfg.disks[1].num_queues, ==, VM_CONFIG_DEFAULT_DISK_QUEUES);
+    g_assert_cmpuint(cfg.disks[1].queue_size, ==, VM_CONFIG_DEFAULT_DISK_QUEUE_SIZE);
+    g_assert_null(cfg.disks[1].id);
+    g_assert_cmpint(cfg.disks[1].image_type, ==, VM_IMAGE_AUTO);
+    g_assert_cmpstr(cfg.rng.src, ==, "/dev/random");
+
+    /* vm_config_copy is deep, and what vm.info writes parses back the same. */
+    vm_config_copy(&again, &cfg);
+    vm_config_clear(&cfg);
+    json = config_json_to_string(&again);
+    vm_config_clear(&again);
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(parse(json, &cfg, &err), ==, 0);
+    g_assert_cmpuint(cfg.nr_disks, ==, 2);
+    g_assert_cmpstr(cfg.disks[0].serial, ==, "S1");
+    g_assert_cmpint(cfg.disks[0].image_type, ==, VM_IMAGE_QCOW2);
+    g_assert_cmpstr(cfg.disks[1].path, ==, "/b.raw");
+    g_assert_cmpstr(cfg.rng.src, ==, "/dev/random");
     vm_config_clear(&cfg);
 }
 
@@ -188,9 +235,22 @@ static void test_errors(void)
          "console.mode: unknown mode 'Socket'"},
         {"{\"console\": {\"mode\": \"Off\", \"pci_segment\": 1}}",
          "console.pci_segment: not supported"},
-        {"{\"disks\": [{\"path\": \"/d.img\"}]}", "disks: not supported"},
+        {"{\"disks\": {\"path\": \"/d.img\"}}", "disks: expected an array, got an object"},
+        {"{\"disks\": [{\"readonly\": true}]}", "disks[0].path: missing"},
+        {"{\"disks\": [{\"path\": \"/a\"}, {\"path\": \"/b\", \"readonly\": 1}]}",
+         "disks[1].readonly: expected a boolean, got an integer"},
+        {"{\"disks\": [{\"path\": \"/a\", \"num_queues\": 0}]}",
+         "disks[0].num_queues: 0 is out of range"},
+        {"{\"disks\": [{\"path\": \"/a\", \"queue_size\": 65536}]}",
+         "disks[0].queue_size: 65536 is out of range"},
+        {"{\"disks\": [{\"path\": \"/a\", \"image_type\": \"Vhdx\"}]}",
+         "disks[0].image_type: 'Vhdx' is not supported"},
+        {"{\"disks\": [{\"path\": \"/a\", \"vhost_user\": true}]}",
+         "disks[0].vhost_user: not supported"},
+        {"{\"disks\": [\"/a\"]}", "disks[0]: expected an object, got a string"},
         {"{\"net\": [{\"tap\": \"tap0\"}]}", "net: not supported"},
-        {"{\"rng\": {\"src\": \"/dev/random\"}}", "rng: not supported"},
+        {"{\"rng\": {\"src\": 3}}", "rng.src: expected a string, got an integer"},
+        {"{\"rng\": {\"src\": \"/dev/random\", \"iommu\": true}}", "rng.iommu: not supported"},
         {"{\"vsock\": {\"cid\": 3, \"socket\": \"/v\"}}", "vsock: not supported"},
         {"{\"iommu\": true}", "iommu: not supported"},
         {"{\"debug_console\": {\"mode\": \"Pty\"}}", "debug_console: not supported"},
@@ -296,7 +356,8 @@ static void test_shapes(void)
                     "\"memory\":{\"size\":536870912},"
                     "\"payload\":{\"kernel\":\"/k\"},"
                     "\"serial\":{\"mode\":\"Pty\",\"file\":\"/dev/pts/7\"},"
-                    "\"console\":{\"mode\":\"Socket\",\"socket\":\"/c.sock\"}}");
+                    "\"console\":{\"mode\":\"Socket\",\"socket\":\"/c.sock\"},"
+                    "\"rng\":{\"src\":\"/dev/urandom\"}}");
     vm_config_clear(&a);
 }
 
@@ -310,6 +371,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config-json/errors", test_errors);
     g_test_add_func("/config-json/depth", test_depth);
     g_test_add_func("/config-json/round-trip", test_round_trip);
+    g_test_add_func("/config-json/disks-and-rng", test_disks_and_rng);
     g_test_add_func("/config-json/shapes", test_shapes);
     return g_test_run();
 }

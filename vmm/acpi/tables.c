@@ -11,6 +11,7 @@
 #include "arch/x86/layout.h"
 #include "devices/acpi_power.h"
 #include "devices/i8042.h"
+#include "devices/pvpanic.h"
 #include "devices/ioapic.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
@@ -310,6 +311,8 @@ int acpi_build_dsdt(const struct acpi_config *cfg, uint8_t **out, size_t *len)
     rtc_aml(&a, LAYOUT_PORT_RTC);
     if (cfg->i8042)
         i8042_aml(&a, LAYOUT_PORT_I8042);
+    if (cfg->pvpanic)
+        pvpanic_aml(&a, LAYOUT_PORT_PVPANIC);
     aml_end(&a, scope);
     acpi_power_aml(&a, LAYOUT_GED_START, LAYOUT_IRQ_GED);
     if (cfg->dsdt_append)

@@ -23,6 +23,7 @@ struct acpi_config {
     const uint32_t *apic_ids; /* nr_cpus APIC ids; NULL: CPU i has APIC id i */
     bool serial;              /* COM1 at LAYOUT_PORT_SERIAL0, LAYOUT_IRQ_SERIAL */
     bool i8042;               /* PS/2 controller at LAYOUT_PORT_I8042 */
+    bool pvpanic;             /* QEMU0001 panic device at LAYOUT_PORT_PVPANIC */
     /* Optional: more DSDT content, emitted at the root after our devices. */
     void (*dsdt_append)(void *opaque, struct aml *dsdt);
     /* Optional: more tables, with acpi_tables_add(). */

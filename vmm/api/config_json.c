@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#define CONFIG_JSON_MAX_DISKS 256
+
 /* A Cloud Hypervisor field Vireo does not implement, and the value CH
  * itself would serialize for it (JSON text; NULL: only "unused" values). */
 struct unsupported {
@@ -302,6 +304,123 @@ static int parse_chardev(JsonNode *node, const char *path, bool allow_socket,
     return 0;
 }
 
+/* A boolean member; null or absent leaves *out alone. */
+static int get_bool(JsonObject *o, const char *path, const char *name, bool *out, char **err)
+{
+    JsonNode *v = json_object_get_member(o, name);
+
+    if (!v || JSON_NODE_HOLDS_NULL(v))
+        return 0;
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_BOOLEAN) {
+        g_autofree char *where = g_strdup_printf("%s.%s", path, name);
+        return type_error(where, "a boolean", v, err);
+    }
+    *out = json_node_get_boolean(v);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    enum vm_image_type type;
+} image_types[] = {
+    {"Unknown", VM_IMAGE_AUTO},
+    {"Raw", VM_IMAGE_RAW},
+    {"Qcow2", VM_IMAGE_QCOW2},
+};
+
+/* One DiskConfig: {"path", "readonly", "direct", "num_queues", "queue_size",
+ * "id", "serial", "image_type"}. */
+static int parse_disk(JsonNode *node, const char *path, struct vm_disk_config *d, char **err)
+{
+    static const struct unsupported unsupported[] = {
+        {"iommu", NULL},
+        {"vhost_user", NULL},
+        {"vhost_socket", NULL},
+        {"rate_limit_group", NULL},
+        {"rate_limiter_config", NULL},
+        {"disable_io_uring", NULL},
+        {"disable_aio", NULL},
+        {"pci_segment", NULL},
+        {"queue_affinity", NULL},
+        {"sparse", "true"},
+        {"backing_files", NULL},
+    };
+    g_autofree char *image_type = NULL;
+    uint64_t n;
+    JsonObject *o;
+    size_t i;
+
+    if (get_object(node, path, &o, err) || get_string(o, path, "path", false, &d->path, err) ||
+        get_bool(o, path, "readonly", &d->readonly, err) ||
+        get_bool(o, path, "direct", &d->direct, err) ||
+        get_string(o, path, "id", false, &d->id, err) ||
+        get_string(o, path, "serial", true, &d->serial, err) ||
+        get_string(o, path, "image_type", false, &image_type, err))
+        return -EINVAL;
+    n = d->num_queues;
+    if (get_uint(o, path, "num_queues", false, 1, VM_CONFIG_MAX_DISK_QUEUES, &n, err))
+        return -EINVAL;
+    d->num_queues = (unsigned int)n;
+    n = d->queue_size;
+    if (get_uint(o, path, "queue_size", false, VM_CONFIG_MIN_DISK_QUEUE_SIZE,
+                 VM_CONFIG_MAX_DISK_QUEUE_SIZE, &n, err))
+        return -EINVAL;
+    d->queue_size = (unsigned int)n;
+    if (!d->path) {
+        *err = g_strdup_printf("%s.path: missing", path);
+        return -EINVAL;
+    }
+    if (image_type) {
+        for (i = 0; i < G_N_ELEMENTS(image_types); i++) {
+            if (!strcmp(image_type, image_types[i].name))
+                break;
+        }
+        if (i == G_N_ELEMENTS(image_types)) {
+            *err = g_strdup_printf("%s.image_type: '%s' is not supported (expected Raw, Qcow2 or "
+                                   "Unknown)",
+                                   path, image_type);
+            return -EINVAL;
+        }
+        d->image_type = image_types[i].type;
+    }
+    return check_unsupported(o, path, unsupported, G_N_ELEMENTS(unsupported), err);
+}
+
+static int parse_disks(JsonNode *node, struct vm_config *cfg, char **err)
+{
+    JsonArray *a;
+
+    if (!JSON_NODE_HOLDS_ARRAY(node))
+        return type_error("disks", "an array", node, err);
+    a = json_node_get_array(node);
+    /* Bounds the work a hostile document can cause; PCI allows fewer. */
+    if (json_array_get_length(a) > CONFIG_JSON_MAX_DISKS) {
+        *err = g_strdup_printf("disks: %u disks are too many (at most %u)",
+                               json_array_get_length(a), CONFIG_JSON_MAX_DISKS);
+        return -EINVAL;
+    }
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        g_autofree char *path = g_strdup_printf("disks[%u]", i);
+
+        if (parse_disk(json_array_get_element(a, i), path, vm_config_add_disk(cfg), err))
+            return -EINVAL;
+    }
+    return 0;
+}
+
+/* {"src": PATH, "iommu": false} */
+static int parse_rng(JsonNode *node, struct vm_config *cfg, char **err)
+{
+    static const struct unsupported unsupported[] = {
+        {"iommu", NULL},
+    };
+    JsonObject *o;
+
+    if (get_object(node, "rng", &o, err) || get_string(o, "rng", "src", false, &cfg->rng.src, err))
+        return -EINVAL;
+    return check_unsupported(o, "rng", unsupported, G_N_ELEMENTS(unsupported), err);
+}
+
 static int parse_serial(JsonNode *node, struct vm_config *cfg, char **err)
 {
     return parse_chardev(node, "serial", true, &cfg->serial, err);
@@ -317,15 +436,14 @@ static const struct {
     int (*parse)(JsonNode *node, struct vm_config *cfg, char **err);
 } sections[] = {
     {"cpus", parse_cpus},     {"memory", parse_memory},   {"payload", parse_payload},
-    {"serial", parse_serial}, {"console", parse_console},
+    {"serial", parse_serial}, {"console", parse_console}, {"disks", parse_disks},
+    {"rng", parse_rng},
 };
 
 /* CH's VmConfig members that Vireo has no section for yet. */
 static const struct unsupported top_unsupported[] = {
     {"rate_limit_groups", NULL},
-    {"disks", NULL},
     {"net", NULL},
-    {"rng", "{\"src\":\"/dev/urandom\",\"iommu\":false}"},
     {"balloon", NULL},
     {"fs", NULL},
     {"generic_vhost_user", NULL},
@@ -339,7 +457,7 @@ static const struct unsupported top_unsupported[] = {
     {"numa", NULL},
     {"iommu", NULL},
     {"watchdog", NULL},
-    {"pvpanic", NULL},
+    /* "pvpanic" is ignored: Vireo always has QEMU's ISA pvpanic device. */
     {"pvmemcontrol", NULL},
     {"pci_segments", NULL},
     {"platform", NULL},
@@ -457,6 +575,27 @@ static void add_string(JsonBuilder *b, const char *name, const char *value)
     json_builder_add_string_value(b, value);
 }
 
+static void build_disk(JsonBuilder *b, const struct vm_disk_config *d)
+{
+    json_builder_begin_object(b);
+    add_string(b, "path", d->path);
+    json_builder_set_member_name(b, "readonly");
+    json_builder_add_boolean_value(b, d->readonly);
+    json_builder_set_member_name(b, "direct");
+    json_builder_add_boolean_value(b, d->direct);
+    json_builder_set_member_name(b, "num_queues");
+    json_builder_add_int_value(b, d->num_queues);
+    json_builder_set_member_name(b, "queue_size");
+    json_builder_add_int_value(b, d->queue_size);
+    add_string(b, "id", d->id);
+    add_string(b, "serial", d->serial);
+    for (size_t i = 0; i < G_N_ELEMENTS(image_types); i++) {
+        if (image_types[i].type == d->image_type)
+            add_string(b, "image_type", image_types[i].name);
+    }
+    json_builder_end_object(b);
+}
+
 void config_json_build(JsonBuilder *b, const struct vm_config *cfg)
 {
     json_builder_begin_object(b);
@@ -485,6 +624,20 @@ void config_json_build(JsonBuilder *b, const struct vm_config *cfg)
 
     build_chardev(b, "serial", &cfg->serial);
     build_chardev(b, "console", &cfg->console);
+
+    /* No disks: left out, as CH's null. */
+    if (cfg->nr_disks) {
+        json_builder_set_member_name(b, "disks");
+        json_builder_begin_array(b);
+        for (unsigned int i = 0; i < cfg->nr_disks; i++)
+            build_disk(b, &cfg->disks[i]);
+        json_builder_end_array(b);
+    }
+
+    json_builder_set_member_name(b, "rng");
+    json_builder_begin_object(b);
+    add_string(b, "src", cfg->rng.src);
+    json_builder_end_object(b);
 
     json_builder_end_object(b);
 }

@@ -550,6 +550,8 @@ static int blk_activate(void *dev, const struct virtio_activation *act)
         if (r < 0)
             goto fail;
     }
+    log_info("virtio-blk %s: %u queue(s) of %u on the %s engine", b->id, b->nr_workers,
+             act->queues[0].size, disk_queue_engine_name(b->workers[0]->dq));
     for (unsigned int i = 0; i < b->nr_workers; i++) {
         g_autofree char *name = g_strdup_printf("blk-%s-q%u", b->id, i);
 

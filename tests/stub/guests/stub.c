@@ -161,6 +161,39 @@ static void test_unhandled(void)
     puts_serial("\nSTUB still running\n");
 }
 
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Counts forever, one line per 2^27 TSC ticks (tens of ms), so a host can
+ * tell whether the guest makes progress (e.g. while paused). */
+static void test_count(void)
+{
+    uint64_t next = rdtsc();
+
+    for (uint32_t n = 0;; n++) {
+        next += 1ull << 27;
+        while (rdtsc() < next)
+            ;
+        puts_serial("STUB count ");
+        put_dec(n);
+        puts_serial("\n");
+    }
+}
+
+/* QEMU's ISA pvpanic port: read the supported events, report a panic. */
+static void test_pvpanic(void)
+{
+    puts_serial("STUB pvpanic caps=");
+    put_hex(inb(0x505), 2);
+    puts_serial("\n");
+    outb(0x505, 1);
+    puts_serial("STUB pvpanic sent\n");
+}
+
 static void triple_fault(void)
 {
     /* An empty IDT turns any exception into a triple fault. */
@@ -204,6 +237,10 @@ void stub_main(const struct hvm_start_info *si)
         puts_serial("STUB triple fault next\n");
         triple_fault();
         puts_serial("STUB still alive after the triple fault\n");
+    } else if (str_eq_word(test, "count")) {
+        test_count();
+    } else if (str_eq_word(test, "pvpanic")) {
+        test_pvpanic();
     } else if (str_eq_word(test, "hang")) {
         for (;;)
             __asm__ volatile("cli; hlt");

@@ -11,12 +11,14 @@
 #include "guest_memory.h"
 
 struct x86_boot_config {
-    const char *kernel;     /* path */
-    const char *initramfs;  /* path or NULL */
-    const char *cmdline;    /* NULL means empty */
-    uint64_t rsdp_addr;     /* 0 when there are no ACPI tables */
-    uint64_t low_ram_end;   /* RAM is [0, low_ram_end) ... */
-    uint64_t high_ram_size; /* ... and [4 GiB, 4 GiB + high_ram_size) */
+    const char *kernel;      /* path */
+    const char *initramfs;   /* path or NULL */
+    const char *cmdline;     /* NULL means empty */
+    uint64_t rsdp_addr;      /* 0 when there are no ACPI tables */
+    uint64_t low_ram_end;    /* RAM is [0, low_ram_end) ... */
+    uint64_t high_ram_size;  /* ... and [4 GiB, 4 GiB + high_ram_size) */
+    uint64_t reserved_start; /* reserved in the memory map (PCI MMCONFIG) ... */
+    uint64_t reserved_size;  /* ... when not 0 */
 };
 
 /* Guest memory must be zeroed beforehand. On failure `err` says what is

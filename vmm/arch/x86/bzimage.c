@@ -154,7 +154,8 @@ int bzimage_load(const struct guest_memory *mem, const struct x86_boot_config *c
         wr32(zp, BP_RAMDISK_SIZE, (uint32_t)initrd->size);
     }
 
-    n = e820_build(cfg->low_ram_end, cfg->high_ram_size, e820);
+    n = e820_build_reserved(cfg->low_ram_end, cfg->high_ram_size, cfg->reserved_start,
+                            cfg->reserved_size, e820);
     for (unsigned int i = 0; i < n && i < BP_E820_MAX; i++) {
         size_t off = BP_E820_TABLE + i * 20;
         wr64(zp, off, e820[i].addr);

@@ -24,5 +24,9 @@ struct e820_entry {
 /* Fills `out` (E820_MAX_ENTRIES long) for a VM whose RAM is
  * [0, low_end) and [4 GiB, 4 GiB + high_size). Returns the entry count. */
 unsigned int e820_build(uint64_t low_end, uint64_t high_size, struct e820_entry *out);
+/* The same with [reserved_start, + reserved_size) in the 32-bit hole marked
+ * reserved (the PCI MMCONFIG area; size 0: none). */
+unsigned int e820_build_reserved(uint64_t low_end, uint64_t high_size, uint64_t reserved_start,
+                                 uint64_t reserved_size, struct e820_entry *out);
 
 #endif

@@ -56,5 +56,6 @@
 #define LAYOUT_PORT_BOOT_MARKER 0x80
 #define LAYOUT_PORT_SERIAL0     0x3f8
 #define LAYOUT_PORT_ACPI_SLEEP  0x600 /* sleep control/status and reset register */
+#define LAYOUT_PORT_PVPANIC     0x505 /* QEMU's ISA pvpanic port */
 
 #endif

@@ -213,7 +213,8 @@ int pvh_load(const struct guest_memory *mem, const struct x86_boot_config *cfg,
         info.modlist_paddr = PVH_MODLIST_START;
     }
 
-    info.memmap_entries = e820_build(cfg->low_ram_end, cfg->high_ram_size, e820);
+    info.memmap_entries = e820_build_reserved(cfg->low_ram_end, cfg->high_ram_size,
+                                              cfg->reserved_start, cfg->reserved_size, e820);
     for (unsigned int i = 0; i < info.memmap_entries; i++) {
         struct hvm_memmap_table_entry m = {e820[i].addr, e820[i].size, e820[i].type, 0};
         if (guest_memory_write(mem, PVH_MEMMAP_START + i * sizeof(m), &m, sizeof(m)) < 0)

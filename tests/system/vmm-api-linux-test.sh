@@ -1,0 +1,150 @@
+#!/bin/bash
+# System layer: a Linux guest driven through vireo-vmm's control API, as the
+# libvirt driver drives it. vm.create + vm.boot bring the guest to its init;
+# vm.reboot resets it and it reaches init again (events rebooting,
+# rebooted); vm.power-button makes a guest that waits for the button like
+# systemd-logind (checks/powerbutton.sh) power off: state Shutdown, event
+# vm shutdown; a kernel panic reaches the host as the event "guest panic"
+# (QEMU's ISA pvpanic device, which Linux's pvpanic_mmio module drives).
+# Two VMs, three boots in all.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+
+tap_have_kvm || tap_skip_all "no /dev/kvm"
+vmm=$VIREO_BUILDDIR/vmm/vireo-vmm
+remote=$VIREO_BUILDDIR/vmm/vireo-remote
+[ -x "$vmm" ] && [ -x "$remote" ] || tap_skip_all "vireo-vmm or vireo-remote is not built"
+cache=${VIREO_CACHE_DIR:-$VIREO_BUILDDIR/testhost-cache}
+if ! "$VIREO_SRCDIR/tests/guest/build-assets" "$cache" >/dev/null 2>&1; then
+    tap_skip_all "guest assets unavailable (tests/guest/build-assets $cache failed)"
+fi
+guest=$cache/guest
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmm-api-linux-test.XXXXXX")
+pids=()
+cleanup() {
+    local p
+    for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf -- "$work"
+}
+trap cleanup EXIT
+
+# The shared initramfs lacks pvpanic_mmio; this one adds it to the default
+# module list of build-initramfs (a few seconds, no download).
+builder=$VIREO_SRCDIR/tests/guest/build-initramfs
+modules=$(sed -n 's/^DEFAULT_MODULES="\(.*\)"$/\1/p' "$builder")
+if ! "$builder" "$cache" "$work/initramfs.cpio.gz" --modules "$modules pvpanic_mmio" \
+    >"$work/build.log" 2>&1; then
+    tap_skip_all "cannot build the test initramfs: $(tail -n 3 "$work/build.log")"
+fi
+
+sock=$work/api.sock
+ev=$work/events
+R() { "$remote" --api-socket "$sock" "$@"; }
+rq() {
+    R "$@" >"$work/out" 2>"$work/err"
+    rc=$?
+}
+diag() {
+    tap_diag "exit status ${rc:-?}; stderr: $(head -c 600 "$work/err" 2>/dev/null)"
+    tap_diag "serial (tail): $(tail -n 20 "$work/$1.serial" 2>/dev/null | tr -d '\r')"
+    tap_diag "vmm log: $(grep -v unhandled "$work/vmm.err" | tail -n 15)"
+    tap_diag "events: $(cat "$ev" 2>/dev/null)"
+}
+check() { # DESCRIPTION NAME COMMAND...
+    local desc=$1 name=$2
+    shift 2
+    if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; diag "$name"; fi
+}
+wait_until() {
+    local secs=$1 i
+    shift
+    for ((i = 0; i < secs * 5; i++)); do
+        "$@" && return 0
+        kill -0 "$vpid" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    "$@"
+}
+seen() { # NAME PATTERN COUNT
+    local n
+    n=$(grep -ac -- "$2" "$work/$1.serial" 2>/dev/null)
+    [ "${n:-0}" -ge "$3" ]
+}
+state_is() { rq info && grep -q "\"state\" : \"$1\"" "$work/out"; }
+events() {
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    print(e["source"], e["event"])' "$1" 2>/dev/null
+}
+has_event() { events "$ev" | grep -qx "$1"; }
+# config NAME CMDLINE: a VmConfig for the test guest, serial to NAME.serial.
+config() {
+    printf '{"cpus":{"boot_vcpus":2,"max_vcpus":2},"memory":{"size":536870912},
+"payload":{"kernel":"%s","initramfs":"%s","cmdline":"console=ttyS0 quiet %s"},
+"serial":{"mode":"File","file":"%s"},"console":{"mode":"Off"}}' \
+        "$guest/vmlinux" "$work/initramfs.cpio.gz" "$2" "$work/$1.serial"
+}
+
+tap_plan 12
+
+"$vmm" --api-socket "path=$sock" --event-monitor "path=$ev" >"$work/vmm.out" 2>"$work/vmm.err" &
+vpid=$!
+pids+=("$vpid")
+wait_until 10 test -S "$sock"
+
+# --- VM 1: boot, reboot, power button ---------------------------------------
+rq create "$(config pb "vireo.check=powerbutton")"
+check "vm.create with the Linux guest's VmConfig" pb test "$rc" = 0
+rq boot
+check "vm.boot brings the guest to its init" pb \
+    eval '[ $rc = 0 ] && wait_until 120 seen pb "VIREO-INIT up" 1'
+check "the guest waits for the power button" pb \
+    wait_until 60 seen pb "VIREO-RESULT powerbutton=waiting" 1
+rq reboot
+check "vm.reboot: the guest reaches init again" pb \
+    eval '[ $rc = 0 ] && wait_until 120 seen pb "VIREO-INIT up" 2 && state_is Running'
+check "... with the events vm rebooting, vm rebooted" pb \
+    eval 'has_event "vm rebooting" && has_event "vm rebooted"'
+wait_until 60 seen pb "VIREO-RESULT powerbutton=waiting" 2
+rq power-button
+check "vm.power-button: the guest sees the button press" pb \
+    eval '[ $rc = 0 ] && wait_until 60 seen pb "VIREO-RESULT powerbutton=pressed" 1'
+check "... and powers off: state Shutdown" pb wait_until 60 state_is Shutdown
+check "... with the event vm shutdown (reason poweroff)" pb \
+    grep -q '"event":"shutdown","properties":{"reason":"poweroff"}' "$ev"
+
+# --- VM 2: a kernel panic -----------------------------------------------------
+rq delete
+rq create "$(config panic "vireo.check=hello vireo.end=panic")"
+check "a second VM can be created after vm.delete" panic test "$rc" = 0
+rq boot
+check "a guest kernel panic is reported as the event 'guest panic'" panic \
+    eval '[ $rc = 0 ] && wait_until 120 has_event "guest panic"'
+rq shutdown
+check "vm.shutdown stops the panicked VM" panic eval '[ $rc = 0 ] && state_is Shutdown'
+
+rq shutdown-vmm
+for ((i = 0; i < 50; i++)); do
+    kill -0 "$vpid" 2>/dev/null || break
+    sleep 0.1
+done
+wait "$vpid"
+rc=$?
+expected="vmm starting
+vm booting
+vm booted
+vm rebooting
+vm rebooted
+vm shutdown
+vm deleted
+vm booting
+vm booted
+guest panic
+vm shutdown
+vm deleted
+vmm shutdown"
+check "vmm.shutdown exits 0; every event arrived, in order" panic \
+    eval '[ $rc = 0 ] && [ "$(events "$ev")" = "$expected" ]'
+tap_done
