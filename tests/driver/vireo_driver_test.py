@@ -44,9 +44,16 @@ class Tap:
 
 
 class Daemon:
-    def __init__(self):
+    def __init__(self, vmm=None):
+        """vmm: the VMM binary the daemon runs (VIREO_VMM), when not the
+        installed one."""
         self.dir = tempfile.mkdtemp(prefix="vireo-driver-test.")
         self.sock = os.path.join(self.dir, "sock")
+        self.run_dir = os.path.join(self.dir, "run")
+        self.log_dir = os.path.join(self.dir, "log")
+        self.env = dict(os.environ)
+        if vmm:
+            self.env["VIREO_VMM"] = vmm
         self.proc = None
         self.uri = f"vireo+unix:///system?socket={self.sock}"
         self.uri_ro = f"vireo+unix:///system?socket={self.sock}-ro"
@@ -55,8 +62,9 @@ class Daemon:
         log = open(os.path.join(self.dir, "daemon.log"), "a")
         self.proc = subprocess.Popen(
             [DAEMON, "--socket", self.sock, "--config-dir", os.path.join(self.dir, "conf"),
-             "--run-dir", os.path.join(self.dir, "run")],
-            stdout=log, stderr=subprocess.STDOUT)
+             "--run-dir", os.path.join(self.dir, "run"),
+             "--log-dir", os.path.join(self.dir, "log"), "--verbose"],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env)
         for _ in range(200):
             if os.path.exists(self.sock) and os.path.exists(self.sock + "-ro"):
                 return True
@@ -80,6 +88,16 @@ class Daemon:
         self.proc = None
         return rc == 0
 
+    def kill(self):
+        """SIGKILL, as a crash of the daemon would be."""
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        for p in (self.sock, self.sock + "-ro"):
+            if os.path.exists(p):
+                os.unlink(p)
+
     def log(self):
         try:
             with open(os.path.join(self.dir, "daemon.log")) as f:
@@ -92,6 +110,36 @@ class Daemon:
             self.proc.kill()
             self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def fake_vmm(directory):
+    """A wrapper script that runs tests/driver/fake-vmm.py (the control API
+    without KVM) and its path."""
+    path = os.path.join(directory, "fake-vmm")
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(path, "w") as f:
+        f.write(f'#!/bin/sh\nexec /usr/bin/python3 {here}/fake-vmm.py "$@"\n')
+    os.chmod(path, 0o755)
+    return path
+
+
+def vm_xml(name, kernel, cmdline, extra="", uuid=None, on=None):
+    """A domain that can run: direct kernel boot, a pty serial port and its
+    console. on: {"poweroff": "destroy", "crash": "restart", ...}"""
+    u = f"<uuid>{uuid}</uuid>" if uuid else ""
+    actions = "".join(f"<on_{k}>{v}</on_{k}>" for k, v in (on or {}).items())
+    return f"""<domain type='kvm'>
+  <name>{name}</name>{u}
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type><kernel>{kernel}</kernel><cmdline>{cmdline}</cmdline></os>
+  {actions}
+  <devices>
+    <serial type='pty'/>
+    <console type='pty'><target type='serial'/></console>
+    {extra}
+  </devices>
+</domain>"""
 
 
 def domain_xml(name, uuid=None):
