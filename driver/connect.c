@@ -8,6 +8,7 @@
 
 #include "driver.h"
 #include "error.h"
+#include "events.h"
 #include "rpc/server.h"
 
 /* Features of libvirt's internal virDrvFeature numbering that we offer:
@@ -15,18 +16,27 @@
  * event callbacks (14), close callback (15). Migration ones stay 0. */
 static const int supported_features[] = {2, 8, 9, 10, 14, 15};
 
+/* The client is gone: its event callbacks and console streams go with it. */
 static void conn_free(struct vireo_conn *conn)
 {
+    conn->drv->conns = g_list_remove(conn->drv->conns, conn);
+    vireo_console_conn_closed(conn);
+    g_array_unref(conn->callbacks);
     g_free(conn->uri);
     g_free(conn);
 }
 
-struct vireo_conn *vireo_conn_of(struct rpc_client *client)
+struct vireo_conn *vireo_conn_of(struct vireo_driver *drv, struct rpc_client *client)
 {
     struct vireo_conn *conn = rpc_client_get_data(client);
 
     if (!conn) {
         conn = g_new0(struct vireo_conn, 1);
+        conn->drv = drv;
+        conn->client = client;
+        conn->callbacks = g_array_new(FALSE, TRUE, sizeof(struct vireo_event_callback));
+        conn->next_callback_id = 1;
+        drv->conns = g_list_prepend(drv->conns, conn);
         rpc_client_set_data(client, conn, (GDestroyNotify)conn_free);
     }
     return conn;
@@ -52,7 +62,7 @@ VIREO_ENTRY(vireo_connect_open)
 {
     struct vireo_driver *drv = opaque;
     wire_connect_open_args *a = args;
-    struct vireo_conn *conn = vireo_conn_of(client);
+    struct vireo_conn *conn = vireo_conn_of(opaque, client);
     const char *name = a->name && *a->name && **a->name ? *a->name : drv->uri;
 
     if (conn->open) {
@@ -79,7 +89,7 @@ VIREO_ENTRY(vireo_connect_open)
 
 VIREO_ENTRY(vireo_connect_close)
 {
-    struct vireo_conn *conn = vireo_conn_of(client);
+    struct vireo_conn *conn = vireo_conn_of(opaque, client);
 
     conn->open = false;
     g_clear_pointer(&conn->uri, g_free);
@@ -156,7 +166,7 @@ VIREO_ENTRY(vireo_connect_get_uri)
 {
     struct vireo_driver *drv = opaque;
     wire_connect_get_uri_ret *r = ret;
-    struct vireo_conn *conn = vireo_conn_of(client);
+    struct vireo_conn *conn = vireo_conn_of(opaque, client);
 
     r->uri = g_strdup(conn->uri ? conn->uri : drv->uri);
     return 0;

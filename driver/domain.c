@@ -21,6 +21,7 @@ struct vireo_domain_list {
 static void domain_free(struct vireo_domain *dom)
 {
     vireo_domain_def_free(dom->def);
+    vireo_domain_def_free(dom->live);
     g_mutex_clear(&dom->job);
     g_free(dom);
 }
@@ -242,6 +243,55 @@ struct vireo_domain *vireo_domain_list_define(struct vireo_domain_list *list,
     struct vireo_domain *dom = domain_new(g_steal_pointer(&owned));
     list_insert(list, dom);
     return dom;
+}
+
+struct vireo_domain *vireo_domain_list_add_transient(struct vireo_domain_list *list,
+                                                     struct vireo_domain_def *def, GError **error)
+{
+    g_autoptr(vireo_domain_def) owned = def;
+    struct vireo_domain *dom;
+    char uuid[37];
+
+    if (!name_valid(def->name, error))
+        return NULL;
+    if ((dom = vireo_domain_list_find_uuid(list, def->uuid)) ||
+        (dom = vireo_domain_list_find_name(list, def->name))) {
+        vireo_uuid_format(dom->def->uuid, uuid);
+        g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_OPERATION_FAILED,
+                    _("operation failed: domain '%s' already exists with uuid %s"), dom->def->name,
+                    uuid);
+        return NULL;
+    }
+    dom = domain_new(g_steal_pointer(&owned));
+    dom->persistent = false;
+    list_insert(list, dom);
+    return dom;
+}
+
+void vireo_domain_list_remove(struct vireo_domain_list *list, struct vireo_domain *dom)
+{
+    g_autofree char *key = uuid_key(dom->def->uuid);
+
+    g_hash_table_remove(list->by_uuid, key);
+    g_hash_table_remove(list->by_name, dom->def->name);
+}
+
+int vireo_domain_list_make_transient(struct vireo_domain_list *list, struct vireo_domain *dom,
+                                     GError **error)
+{
+    g_autofree char *path = config_path(list, dom->def->name);
+    g_autofree char *link = autostart_path(list, dom->def->name);
+
+    if ((unlink(link) < 0 && errno != ENOENT) || (unlink(path) < 0 && errno != ENOENT)) {
+        int saved = errno;
+        g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
+                    _("cannot remove the files of domain '%s': %s"), dom->def->name,
+                    g_strerror(saved));
+        return -1;
+    }
+    dom->persistent = false;
+    dom->autostart = false;
+    return 0;
 }
 
 int vireo_domain_list_undefine(struct vireo_domain_list *list, struct vireo_domain *dom,

@@ -11,8 +11,12 @@
 
 #include "xml/domain_def.h"
 
+struct vireo_vm;
+
 struct vireo_domain {
-    struct vireo_domain_def *def; /* the persistent definition */
+    struct vireo_domain_def *def;  /* the persistent definition */
+    struct vireo_domain_def *live; /* what runs (ids, ptys, aliases); NULL while inactive */
+    struct vireo_vm *vm;           /* the running VMM (process.h); NULL while inactive */
     bool persistent;
     bool autostart;
     int id;     /* -1 while inactive */
@@ -45,6 +49,28 @@ GPtrArray *vireo_domain_list_all(struct vireo_domain_list *list);
 struct vireo_domain *vireo_domain_list_define(struct vireo_domain_list *list,
                                               struct vireo_domain_def *def, bool *added,
                                               GError **error);
+
+/* Adds a transient domain (virsh create, or a running transient domain
+ * found again after a daemon restart). Takes def. NULL with *error set on
+ * a name or uuid clash. */
+struct vireo_domain *vireo_domain_list_add_transient(struct vireo_domain_list *list,
+                                                     struct vireo_domain_def *def, GError **error);
+
+/* Forgets a domain without touching its files (a transient domain that
+ * stopped); dom is freed. */
+void vireo_domain_list_remove(struct vireo_domain_list *list, struct vireo_domain *dom);
+
+/* Turns a running persistent domain into a transient one: removes its files,
+ * keeps it in the list. */
+int vireo_domain_list_make_transient(struct vireo_domain_list *list, struct vireo_domain *dom,
+                                     GError **error) __attribute__((warn_unused_result));
+
+/* The definition that describes the domain now: the live one while it runs. */
+static inline const struct vireo_domain_def *
+vireo_domain_current_def(const struct vireo_domain *dom)
+{
+    return dom->live ? dom->live : dom->def;
+}
 
 /* Removes the domain and its files; dom is freed. */
 int vireo_domain_list_undefine(struct vireo_domain_list *list, struct vireo_domain *dom,

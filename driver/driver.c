@@ -1,5 +1,5 @@
-/* The domain entry points of the driver, and the driver object. Starting
- * domains is the next step: those entry points answer VIR_ERR_NO_SUPPORT. */
+/* The domain entry points of the driver that define, list and describe
+ * domains, and the driver object. Starting and stopping is lifecycle.c. */
 #include <config.h>
 
 #include "driver.h"
@@ -9,15 +9,23 @@
 #include <string.h>
 
 #include "error.h"
+#include "process.h"
 #include "rpc/server.h"
 #include "vireo_protocol.h"
 
+#define check_flags      vireo_check_flags
+#define lookup           vireo_lookup
+#define wire_domain_fill vireo_wire_domain_fill
+
 struct vireo_driver *vireo_driver_new(bool privileged, const char *config_dir, const char *run_dir,
-                                      const char *emulator)
+                                      const char *log_dir, const char *emulator)
 {
     struct vireo_driver *drv = g_new0(struct vireo_driver, 1);
 
     drv->privileged = privileged;
+    drv->log_dir = g_strdup(log_dir);
+    drv->emulator = g_strdup(emulator);
+    drv->next_id = 1;
     drv->uri = g_strdup(privileged ? "vireo:///system" : "vireo:///session");
     drv->config_dir = g_strdup(config_dir);
     drv->run_dir = g_strdup(run_dir);
@@ -32,13 +40,16 @@ void vireo_driver_free(struct vireo_driver *drv)
         return;
     vireo_domain_list_free(drv->domains);
     vireo_host_info_free(drv->host);
+    g_free(drv->run_user);
+    g_free(drv->emulator);
+    g_free(drv->log_dir);
     g_free(drv->run_dir);
     g_free(drv->config_dir);
     g_free(drv->uri);
     g_free(drv);
 }
 
-static bool check_flags(unsigned int flags, unsigned int supported, const char *api, GError **error)
+bool vireo_check_flags(unsigned int flags, unsigned int supported, const char *api, GError **error)
 {
     if (flags & ~supported) {
         g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_INVALID_ARG,
@@ -49,7 +60,7 @@ static bool check_flags(unsigned int flags, unsigned int supported, const char *
     return true;
 }
 
-static void wire_domain_fill(wire_nonnull_domain *out, const struct vireo_domain *dom)
+void vireo_wire_domain_fill(wire_nonnull_domain *out, const struct vireo_domain *dom)
 {
     out->name = g_strdup(dom->def->name);
     memcpy(out->uuid, dom->def->uuid, sizeof(out->uuid));
@@ -62,8 +73,8 @@ static bool domain_is_active(const struct vireo_domain *dom)
 }
 
 /* The domain a call names; libvirt identifies it by uuid. */
-static struct vireo_domain *lookup(struct vireo_driver *drv, const wire_nonnull_domain *wd,
-                                   GError **error)
+struct vireo_domain *vireo_lookup(struct vireo_driver *drv, const wire_nonnull_domain *wd,
+                                  GError **error)
 {
     struct vireo_domain *dom = vireo_domain_list_find_uuid(drv->domains, (const uint8_t *)wd->uuid);
     char uuid[37];
@@ -308,6 +319,9 @@ static int define(struct vireo_driver *drv, const char *xml, unsigned int flags,
     if (!dom)
         return -1;
     g_info("domain '%s' %s", dom->def->name, added ? "defined" : "updated");
+    vireo_event_lifecycle(drv, dom, VIR_DOMAIN_EVENT_DEFINED,
+                          added ? VIR_DOMAIN_EVENT_DEFINED_ADDED
+                                : VIR_DOMAIN_EVENT_DEFINED_UPDATED);
     wire_domain_fill(&r->dom, dom);
     return 0;
 }
@@ -328,25 +342,43 @@ VIREO_ENTRY(vireo_domain_define_xml_flags)
     return define(opaque, a->xml, a->flags, ret, error);
 }
 
+/* As libvirt: undefining a running domain makes it transient; it goes away
+ * when it stops. */
 static int undefine(struct vireo_driver *drv, const wire_nonnull_domain *wd, GError **error)
 {
     struct vireo_domain *dom = lookup(drv, wd, error);
     g_autofree char *name = NULL;
-    bool active;
+    int rc;
 
     if (!dom)
         return -1;
-    vireo_domain_job_begin(dom);
-    active = domain_is_active(dom);
-    vireo_domain_job_end(dom);
-    if (active) {
+    if (!dom->persistent) {
         g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_OPERATION_INVALID,
-                    _("Requested operation is not valid: domain '%s' is running"), dom->def->name);
+                    _("Requested operation is not valid: cannot undefine transient domain"));
         return -1;
     }
     name = g_strdup(dom->def->name);
+    vireo_domain_job_begin(dom);
+    if (domain_is_active(dom)) {
+        rc = vireo_domain_list_make_transient(drv->domains, dom, error);
+        if (rc == 0)
+            vireo_event_lifecycle(drv, dom, VIR_DOMAIN_EVENT_UNDEFINED,
+                                  VIR_DOMAIN_EVENT_UNDEFINED_REMOVED);
+        vireo_domain_job_end(dom);
+        if (rc == 0)
+            g_info("running domain '%s' undefined: now transient", name);
+        return rc;
+    }
+    vireo_domain_job_end(dom);
+    /* The event names the domain, which is freed by then: keep its identity. */
+    g_autoptr(vireo_domain_def) ident = vireo_domain_def_new();
+    struct vireo_domain copy = {.def = ident, .id = -1};
+    ident->name = g_strdup(dom->def->name);
+    memcpy(ident->uuid, dom->def->uuid, sizeof(ident->uuid));
     if (vireo_domain_list_undefine(drv->domains, dom, error) < 0)
         return -1;
+    vireo_event_lifecycle(drv, &copy, VIR_DOMAIN_EVENT_UNDEFINED,
+                          VIR_DOMAIN_EVENT_UNDEFINED_REMOVED);
     g_info("domain '%s' undefined", name);
     return 0;
 }
@@ -395,7 +427,12 @@ VIREO_ENTRY(vireo_domain_get_xml_desc)
         return -1;
     if (a->flags & VIR_DOMAIN_XML_SECURE)
         format |= VIREO_DOMAIN_DEF_FORMAT_SECURE;
-    r->xml = vireo_domain_def_format(dom->def, format);
+    /* A running domain shows what runs (id, ptys, aliases) unless asked
+     * for its definition. */
+    if (dom->live && !(a->flags & VIR_DOMAIN_XML_INACTIVE))
+        r->xml = vireo_domain_def_format(dom->live, format & ~VIREO_DOMAIN_DEF_FORMAT_INACTIVE);
+    else
+        r->xml = vireo_domain_def_format(dom->def, format);
     if (!r->xml) {
         g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_INTERNAL_ERROR,
                     _("internal error: cannot format the definition of domain '%s'"),
@@ -411,13 +448,16 @@ VIREO_ENTRY(vireo_domain_get_info)
     wire_domain_get_info_ret *r = ret;
     struct vireo_domain *dom = lookup(opaque, &a->dom, error);
 
+    const struct vireo_domain_def *def;
+
     if (!dom)
         return -1;
+    def = vireo_domain_current_def(dom);
     r->state = dom->state;
-    r->maxMem = dom->def->memory_kib;
-    r->memory = dom->def->current_memory_kib ? dom->def->current_memory_kib : dom->def->memory_kib;
-    r->nrVirtCpu = dom->def->vcpus;
-    r->cpuTime = 0;
+    r->maxMem = def->memory_kib;
+    r->memory = def->current_memory_kib ? def->current_memory_kib : def->memory_kib;
+    r->nrVirtCpu = def->vcpus;
+    r->cpuTime = vireo_process_cpu_time(dom);
     return 0;
 }
 
@@ -607,34 +647,4 @@ VIREO_ENTRY(vireo_domain_get_metadata)
     }
     r->metadata = g_strdup(value);
     return 0;
-}
-
-/* ---- lifecycle: the next step ---- */
-
-static void starting_unsupported(const char *api, GError **error)
-{
-    g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_NO_SUPPORT,
-                _("%s: starting domains is not yet supported by Vireo"), api);
-}
-
-VIREO_ENTRY(vireo_domain_create)
-{
-    if (!lookup(opaque, &((wire_domain_args *)args)->dom, error))
-        return -1;
-    starting_unsupported("virDomainCreate", error);
-    return -1;
-}
-
-VIREO_ENTRY(vireo_domain_create_with_flags)
-{
-    if (!lookup(opaque, &((wire_domain_flags_args *)args)->dom, error))
-        return -1;
-    starting_unsupported("virDomainCreateWithFlags", error);
-    return -1;
-}
-
-VIREO_ENTRY(vireo_domain_create_xml)
-{
-    starting_unsupported("virDomainCreateXML", error);
-    return -1;
 }

@@ -24,6 +24,7 @@ struct options {
     char *socket;
     char *config_dir;
     char *run_dir;
+    char *log_dir;
     gboolean daemon;
     gboolean verbose;
     gboolean version;
@@ -34,6 +35,7 @@ struct paths {
     char *socket_ro; /* NULL: no read-only socket (session daemons) */
     char *config_dir;
     char *run_dir;
+    char *log_dir;
 };
 
 static void paths_clear(struct paths *p)
@@ -42,6 +44,7 @@ static void paths_clear(struct paths *p)
     g_free(p->socket_ro);
     g_free(p->config_dir);
     g_free(p->run_dir);
+    g_free(p->log_dir);
 }
 
 /* libvirt's locations: /run/libvirt and /etc/libvirt for the system daemon,
@@ -62,6 +65,16 @@ static void paths_init(struct paths *p, const struct options *opt, bool privileg
                                     : g_build_filename(config, "vireo", NULL);
     p->run_dir = opt->run_dir ? g_canonicalize_filename(opt->run_dir, NULL)
                               : g_build_filename(runtime, "vireo", NULL);
+    /* As libvirt's qemu driver: /var/log/libvirt/<driver>, or the user's
+     * cache dir for a session daemon. VIREO_LOG_DIR is for tests. */
+    if (opt->log_dir)
+        p->log_dir = g_canonicalize_filename(opt->log_dir, NULL);
+    else if (g_getenv("VIREO_LOG_DIR"))
+        p->log_dir = g_canonicalize_filename(g_getenv("VIREO_LOG_DIR"), NULL);
+    else if (privileged)
+        p->log_dir = g_strdup("/var/log/libvirt/vireo");
+    else
+        p->log_dir = g_build_filename(g_get_user_cache_dir(), "libvirt", "vireo", "log", NULL);
 }
 
 static bool make_dir(const char *dir, int mode)
@@ -172,6 +185,8 @@ int main(int argc, char **argv)
          N_("where domain definitions are kept"), N_("DIR")},
         {"run-dir", 'r', 0, G_OPTION_ARG_FILENAME, &opt.run_dir,
          N_("where the state of running domains is kept"), N_("DIR")},
+        {"log-dir", 'l', 0, G_OPTION_ARG_FILENAME, &opt.log_dir,
+         N_("where each domain's VMM log (<name>.log) is written"), N_("DIR")},
         {"daemon", 'd', 0, G_OPTION_ARG_NONE, &opt.daemon, N_("run in the background"), NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, N_("log every call"), NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &opt.version, N_("print the version and exit"),
@@ -217,7 +232,7 @@ int main(int argc, char **argv)
      * to reach it even when it is also the parent of the private run dir. */
     socket_dir = g_path_get_dirname(paths.socket);
     if (!make_dir(socket_dir, 0755) || !make_dir(paths.config_dir, 0700) ||
-        !make_dir(paths.run_dir, 0700))
+        !make_dir(paths.run_dir, 0700) || !make_dir(paths.log_dir, 0700))
         goto out;
 
     if (opt.daemon)
@@ -225,7 +240,12 @@ int main(int argc, char **argv)
 
     /* VIREO_VMM lets tests run the daemon against a vireo-vmm in a build tree. */
     emulator = g_getenv("VIREO_VMM") ? g_getenv("VIREO_VMM") : VIREO_VMM_PATH;
-    drv = vireo_driver_new(privileged, paths.config_dir, paths.run_dir, emulator);
+    drv = vireo_driver_new(privileged, paths.config_dir, paths.run_dir, paths.log_dir, emulator);
+    if (vireo_driver_load_config(drv, &error) < 0) {
+        g_printerr("virtvireod: %s\n", error->message);
+        vireo_driver_free(drv);
+        goto out;
+    }
     g_message(_("loaded %u domain definitions from %s"), vireo_domain_list_load(drv->domains),
               paths.config_dir);
     srv = rpc_server_new(vireo_driver_program(drv), geteuid());
@@ -244,6 +264,9 @@ int main(int argc, char **argv)
             g_message(_("serving %s on %s"), drv->uri, paths.socket);
     }
 
+    /* After the sockets: events of the recovery reach nobody yet, but
+     * clients that connect meanwhile wait in the backlog. */
+    vireo_driver_recover(drv);
     loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);
@@ -255,6 +278,7 @@ int main(int argc, char **argv)
 
 stop:
     rpc_server_free(srv);
+    vireo_driver_detach_all(drv);
     vireo_driver_free(drv);
 out:
     if (ready_fd >= 0)
@@ -263,5 +287,6 @@ out:
     g_free(opt.socket);
     g_free(opt.config_dir);
     g_free(opt.run_dir);
+    g_free(opt.log_dir);
     return rc;
 }

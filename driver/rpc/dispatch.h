@@ -39,6 +39,10 @@ struct rpc_program {
     bool (*is_open)(void *opaque, struct rpc_client *client);
     /* The libvirt code, domain and message of an error a handler reported. */
     char *(*describe)(const GError *error, int *code, int *domain);
+    /* A STREAM packet from the client (console input, finish, abort); NULL
+     * when the program has no streams. */
+    void (*stream)(void *opaque, struct rpc_client *client, const wire_header *hdr,
+                   const uint8_t *payload, size_t len);
     void *opaque;
 };
 

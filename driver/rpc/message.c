@@ -58,6 +58,28 @@ GBytes *rpc_message_encode(const wire_header *hdr, xdrproc_t proc, const void *p
     return g_bytes_new_take(g_steal_pointer(&buf), total);
 }
 
+GBytes *rpc_stream_encode(const wire_header *hdr, const void *data, size_t len)
+{
+    g_autoptr(GBytes) head = rpc_message_encode(hdr, NULL, NULL);
+    size_t head_len;
+    const uint8_t *h;
+    uint8_t *buf;
+    uint32_t total = RPC_MESSAGE_MIN + len;
+
+    if (!head || len > RPC_STREAM_DATA_MAX)
+        return NULL;
+    h = g_bytes_get_data(head, &head_len);
+    buf = g_malloc(total);
+    memcpy(buf, h, head_len);
+    buf[0] = total >> 24;
+    buf[1] = total >> 16;
+    buf[2] = total >> 8;
+    buf[3] = total;
+    if (len)
+        memcpy(buf + head_len, data, len);
+    return g_bytes_new_take(buf, total);
+}
+
 GBytes *rpc_error_encode(const wire_header *call, int type, int code, int domain,
                          const char *message)
 {

@@ -41,6 +41,12 @@ bool rpc_payload_decode(const uint8_t *buf, size_t len, xdrproc_t proc, void *ou
  * payload. NULL if the payload cannot be encoded or is too large. */
 GBytes *rpc_message_encode(const wire_header *hdr, xdrproc_t proc, const void *payload);
 
+/* Most stream data in one packet, as libvirt sends it. */
+#define RPC_STREAM_DATA_MAX 262120
+
+/* A STREAM packet: the header, then len raw bytes (not XDR). */
+GBytes *rpc_stream_encode(const wire_header *hdr, const void *data, size_t len);
+
 /* A REPLY/ERROR (or STREAM/ERROR) answering `call`, carrying a remote_error. */
 GBytes *rpc_error_encode(const wire_header *call, int type, int code, int domain,
                          const char *message);

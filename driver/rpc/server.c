@@ -75,7 +75,10 @@ struct rpc_client {
 
     void *data;
     GDestroyNotify free_data;
+    const wire_header *current; /* the CALL being dispatched */
 };
+
+static void client_update_events(struct rpc_client *c);
 
 bool rpc_client_is_readonly(const struct rpc_client *client)
 {
@@ -103,6 +106,31 @@ void rpc_client_set_data(struct rpc_client *client, void *data, GDestroyNotify f
         client->free_data(client->data);
     client->data = data;
     client->free_data = free_data;
+}
+
+void rpc_client_send(struct rpc_client *client, GBytes *msg)
+{
+    if (!msg) {
+        g_warning("client %p: a message could not be encoded", (void *)client);
+        return;
+    }
+    if (g_queue_get_length(&client->out) >= RPC_CLIENT_SEND_MAX) {
+        g_warning("client %p does not read its messages: dropping one", (void *)client);
+        g_bytes_unref(msg);
+        return;
+    }
+    g_queue_push_tail(&client->out, msg);
+    client_update_events(client);
+}
+
+const wire_header *rpc_client_current_call(const struct rpc_client *client)
+{
+    return client->current;
+}
+
+unsigned int rpc_client_queue_length(const struct rpc_client *client)
+{
+    return client->out.length;
 }
 
 static void close_fds(struct rpc_client *c)
@@ -246,8 +274,12 @@ static bool client_handle(struct rpc_client *c, const wire_header *hdr, const ui
         return true;
     }
     if (!is_call) {
-        /* No streams or client events exist yet: stray packets are dropped. */
-        g_debug("client %p: ignoring message type %d proc %d", (void *)c, hdr->type, hdr->proc);
+        /* Stream packets go to the program; anything else from a client
+         * (replies, events) has no meaning here and is dropped. */
+        if (hdr->type == WIRE_STREAM && hdr->prog == RPC_PROGRAM && prog->stream && !c->denied)
+            prog->stream(prog->opaque, c, hdr, payload, len);
+        else
+            g_debug("client %p: ignoring message type %d proc %d", (void *)c, hdr->type, hdr->proc);
         return true;
     }
     if (hdr->prog != RPC_PROGRAM || hdr->vers != RPC_PROGRAM_VERSION) {
@@ -269,7 +301,9 @@ static bool client_handle(struct rpc_client *c, const wire_header *hdr, const ui
         return true;
     }
     g_debug("client %p: call proc %d serial %u", (void *)c, hdr->proc, hdr->serial);
+    c->current = hdr;
     client_queue(c, rpc_dispatch_call(prog, c, hdr, payload, len));
+    c->current = NULL;
     return true;
 }
 

@@ -36,6 +36,21 @@ bool rpc_client_is_readonly(const struct rpc_client *client);
 void rpc_client_set_readonly(struct rpc_client *client);
 uid_t rpc_client_uid(const struct rpc_client *client);
 
+/* Messages queued for one client beyond this are dropped (a client that
+ * never reads cannot make the daemon grow without bound). */
+#define RPC_CLIENT_SEND_MAX 4096
+
+/* Queues a message the server sends on its own: an event or stream data.
+ * Takes msg (NULL is ignored). */
+void rpc_client_send(struct rpc_client *client, GBytes *msg);
+
+/* The header of the CALL being dispatched to a handler (NULL outside one):
+ * a stream's packets carry its procedure and serial. */
+const wire_header *rpc_client_current_call(const struct rpc_client *client);
+
+/* Messages waiting to be written to the client. */
+unsigned int rpc_client_queue_length(const struct rpc_client *client);
+
 /* Per-client data of the program, freed with the client. */
 void *rpc_client_get_data(const struct rpc_client *client);
 void rpc_client_set_data(struct rpc_client *client, void *data, GDestroyNotify free_data);

@@ -89,8 +89,11 @@ echo '<domain type="kvm"><name>broken' >"$vt_dir/broken.xml"
 tap_check "malformed XML is refused" not quiet vsh define "$vt_dir/broken.xml"
 
 out=$(vsh start vm1 2>&1)
-tap_check "start says it is not supported yet" \
-    grep -q "virDomainCreate.*not yet supported by Vireo" <<<"$out"
+tap_check "start without its kernel names the file" \
+    grep -q "cannot read the kernel '/var/lib/vireo/vmlinuz'" <<<"$out"
+tap_check "the failed start leaves no VMM files" test -z "$(ls -A "$vt_dir/run")"
+tap_check "the failed start leaves the domain shut off" \
+    grep -q "^shut off" <<<"$(vsh domstate vm1)"
 out=$(vsh dominfo nosuch 2>&1)
 tap_check "unknown domain is an error" grep -q "failed to get domain 'nosuch'" <<<"$out"
 

@@ -12,7 +12,7 @@ vt_pid=
 # vt_start: starts the daemon and waits until it serves.
 vt_start() {
     "$VIRTVIREOD" --socket "$vt_sock" --config-dir "$vt_dir/conf" --run-dir "$vt_dir/run" \
-        --verbose >>"$vt_dir/daemon.log" 2>&1 &
+        --log-dir "$vt_dir/log" --verbose >>"$vt_dir/daemon.log" 2>&1 &
     vt_pid=$!
     for _ in $(seq 100); do
         [ -S "$vt_sock" ] && [ -S "$vt_sock-ro" ] && return 0

@@ -82,8 +82,10 @@ try:
            "unknown name: VIR_ERR_NO_DOMAIN")
     tap.ok(error_code(conn.lookupByID, 7) == libvirt.VIR_ERR_NO_DOMAIN,
            "unknown id: VIR_ERR_NO_DOMAIN")
-    tap.ok(error_code(dom.create) == libvirt.VIR_ERR_NO_SUPPORT, "create: VIR_ERR_NO_SUPPORT")
-    tap.ok(error_code(dom.suspend) == libvirt.VIR_ERR_NO_SUPPORT, "suspend: VIR_ERR_NO_SUPPORT")
+    tap.ok(error_code(dom.create) == libvirt.VIR_ERR_OPERATION_FAILED,
+           "create without the kernel file: VIR_ERR_OPERATION_FAILED")
+    tap.ok(error_code(dom.suspend) == libvirt.VIR_ERR_OPERATION_INVALID,
+           "suspend of an inactive domain: VIR_ERR_OPERATION_INVALID")
     tap.ok(error_code(conn.defineXML, "<domain>") == libvirt.VIR_ERR_XML_ERROR,
            "bad XML: VIR_ERR_XML_ERROR", error_code(conn.defineXML, "<domain>"))
     tap.ok(error_code(conn.defineXML, domain_xml("other", uuid)) ==

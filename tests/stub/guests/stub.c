@@ -194,6 +194,93 @@ static void test_pvpanic(void)
     puts_serial("STUB pvpanic sent\n");
 }
 
+/* The local APIC's timer wakes the interactive test from hlt every 10 ms,
+ * so a waiting stub guest costs its host almost nothing. */
+#define LAPIC_BASE      0xfee00000u
+#define LAPIC_EOI       0xb0
+#define LAPIC_SVR       0xf0
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_ICR 0x380
+#define LAPIC_TIMER_DCR 0x3e0
+#define TIMER_VECTOR    0x40
+
+static inline void lapic_write(uint32_t reg, uint32_t v)
+{
+    *(volatile uint32_t *)(uintptr_t)(LAPIC_BASE + reg) = v;
+}
+
+/* The timer's handler only acknowledges it: the work is done after hlt. */
+void stub_timer_isr(void);
+__asm__(".text\n.globl stub_timer_isr\nstub_timer_isr:\n"
+        "    movl $0, 0xfee000b0\n" /* LAPIC_BASE + LAPIC_EOI */
+        "    iret\n");
+
+struct __attribute__((packed)) idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t zero;
+    uint8_t type; /* present, ring 0, 32-bit interrupt gate */
+    uint16_t offset_hi;
+};
+
+static struct idt_gate idt[256];
+
+static void start_timer(void)
+{
+    uint16_t cs;
+    uint32_t isr = (uint32_t)(uintptr_t)stub_timer_isr;
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint32_t base;
+    } idtr = {sizeof(idt) - 1, (uint32_t)(uintptr_t)idt};
+
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    idt[TIMER_VECTOR] = (struct idt_gate){(uint16_t)isr, cs, 0, 0x8e, (uint16_t)(isr >> 16)};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+    lapic_write(LAPIC_SVR, 0x100 | 0xff);                  /* APIC on, spurious 0xff */
+    lapic_write(LAPIC_TIMER_DCR, 0xb);                     /* divide by 1 */
+    lapic_write(LAPIC_LVT_TIMER, (1u << 17) | TIMER_VECTOR); /* periodic */
+    lapic_write(LAPIC_TIMER_ICR, 10000000);                /* 10 ms at KVM's 1 GHz */
+}
+
+/* Reads the GED's event register (reading clears it). */
+static uint32_t ged_events(void)
+{
+    return *(volatile uint32_t *)(uintptr_t)0xfed00000u;
+}
+
+/* Echoes each line typed on the serial port as "STUB echo:<line>" and powers
+ * off when the host presses the ACPI power button, as a guest that obeys
+ * it would. Sleeps in hlt between looks. */
+static void test_interactive(void)
+{
+    char line[80];
+    unsigned int len = 0;
+
+    start_timer();
+    puts_serial("STUB interactive ready\n");
+    for (;;) {
+        __asm__ volatile("sti; hlt; cli");
+        if (ged_events() & (1u << 3)) {
+            puts_serial("STUB power button\n");
+            return;
+        }
+        while (inb(COM1 + 5) & 0x01) { /* LSR: data ready */
+            char c = (char)inb(COM1);
+
+            if (c == '\r' || c == '\n') {
+                line[len] = 0;
+                puts_serial("STUB echo:");
+                puts_serial(line);
+                puts_serial("\n");
+                len = 0;
+            } else if (len < sizeof(line) - 1) {
+                line[len++] = c;
+            }
+        }
+    }
+}
+
 static void triple_fault(void)
 {
     /* An empty IDT turns any exception into a triple fault. */
@@ -241,6 +328,8 @@ void stub_main(const struct hvm_start_info *si)
         test_count();
     } else if (str_eq_word(test, "pvpanic")) {
         test_pvpanic();
+    } else if (str_eq_word(test, "interactive")) {
+        test_interactive();
     } else if (str_eq_word(test, "hang")) {
         for (;;)
             __asm__ volatile("cli; hlt");

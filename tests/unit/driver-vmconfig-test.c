@@ -1,0 +1,213 @@
+/* Tests for driver/vmconfig.c: a domain definition becomes the VmConfig
+ * JSON of vm.create (Cloud Hypervisor's shapes), what the driver cannot
+ * start is refused naming the element, and vm.info's pty paths land in the
+ * live definition. */
+#include <config.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <libvirt/virterror.h>
+#include <string.h>
+
+#include "driver/vmconfig.h"
+
+#define HEAD                                                                                       \
+    "<domain type='kvm'><name>t</name><memory unit='MiB'>256</memory>"                             \
+    "<vcpu current='2'>4</vcpu>"                                                                   \
+    "<os><type arch='x86_64'>hvm</type><kernel>/k</kernel><initrd>/i</initrd>"                     \
+    "<cmdline>console=ttyS0 quiet</cmdline></os>"
+
+static struct vireo_domain_def *parse(const char *devices)
+{
+    g_autofree char *xml = g_strdup_printf(HEAD "<devices>%s</devices></domain>", devices);
+    g_autoptr(GError) error = NULL;
+    struct vireo_domain_def *def = vireo_domain_def_parse(xml, 0, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(def);
+    return def;
+}
+
+/* The VmConfig of `devices`, parsed back. */
+static JsonObject *build(JsonParser *parser, const char *devices)
+{
+    g_autoptr(vireo_domain_def) def = parse(devices);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *json = vireo_vmconfig_build(def, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(json);
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    return json_node_get_object(json_parser_get_root(parser));
+}
+
+static JsonObject *member(JsonObject *o, const char *name)
+{
+    g_assert_true(json_object_has_member(o, name));
+    return json_object_get_object_member(o, name);
+}
+
+static void test_minimal(void)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonObject *o = build(parser, "");
+    JsonObject *cpus = member(o, "cpus"), *mem = member(o, "memory"), *pl = member(o, "payload");
+
+    g_assert_cmpint(json_object_get_int_member(cpus, "boot_vcpus"), ==, 2);
+    g_assert_cmpint(json_object_get_int_member(cpus, "max_vcpus"), ==, 4);
+    g_assert_cmpint(json_object_get_int_member(mem, "size"), ==, 256 * 1024 * 1024);
+    g_assert_cmpstr(json_object_get_string_member(pl, "kernel"), ==, "/k");
+    g_assert_cmpstr(json_object_get_string_member(pl, "initramfs"), ==, "/i");
+    g_assert_cmpstr(json_object_get_string_member(pl, "cmdline"), ==, "console=ttyS0 quiet");
+    g_assert_false(json_object_has_member(pl, "firmware"));
+    /* No serial, no console: both off, never CH's default (the VMM's tty). */
+    g_assert_cmpstr(json_object_get_string_member(member(o, "serial"), "mode"), ==, "Off");
+    g_assert_cmpstr(json_object_get_string_member(member(o, "console"), "mode"), ==, "Off");
+    g_assert_false(json_object_has_member(o, "disks"));
+    g_assert_false(json_object_has_member(o, "rng"));
+}
+
+static void test_chardevs(void)
+{
+    g_autoptr(JsonParser) p1 = json_parser_new();
+    g_autoptr(JsonParser) p2 = json_parser_new();
+    g_autoptr(JsonParser) p3 = json_parser_new();
+    JsonObject *o;
+
+    o = build(p1, "<serial type='pty'/><console type='pty'><target type='virtio'/></console>");
+    g_assert_cmpstr(json_object_get_string_member(member(o, "serial"), "mode"), ==, "Pty");
+    g_assert_cmpstr(json_object_get_string_member(member(o, "console"), "mode"), ==, "Pty");
+
+    o = build(p2, "<serial type='file'><source path='/var/log/s.log'/></serial>");
+    g_assert_cmpstr(json_object_get_string_member(member(o, "serial"), "mode"), ==, "File");
+    g_assert_cmpstr(json_object_get_string_member(member(o, "serial"), "file"), ==,
+                    "/var/log/s.log");
+    g_assert_cmpstr(json_object_get_string_member(member(o, "console"), "mode"), ==, "Off");
+
+    /* A serial-type console is the serial port. */
+    o = build(p3, "<console type='pty'><target type='serial'/></console>");
+    g_assert_cmpstr(json_object_get_string_member(member(o, "serial"), "mode"), ==, "Pty");
+    g_assert_cmpstr(json_object_get_string_member(member(o, "console"), "mode"), ==, "Off");
+}
+
+static void test_disks_rng(void)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonObject *o = build(
+        parser, "<disk type='file'><driver name='qemu' type='qcow2' cache='none'/>"
+                "<source file='/img/a.qcow2'/><target dev='vda' bus='virtio'/>"
+                "<serial>S-1</serial></disk>"
+                "<disk type='file'><source file='/img/b.raw'/><target dev='vdb'/><readonly/></disk>"
+                "<rng model='virtio'><backend model='random'>/dev/random</backend></rng>");
+    JsonArray *disks = json_object_get_array_member(o, "disks");
+    JsonObject *a, *b;
+
+    g_assert_cmpint(json_array_get_length(disks), ==, 2);
+    a = json_array_get_object_element(disks, 0);
+    b = json_array_get_object_element(disks, 1);
+    g_assert_cmpstr(json_object_get_string_member(a, "path"), ==, "/img/a.qcow2");
+    g_assert_cmpstr(json_object_get_string_member(a, "image_type"), ==, "Qcow2");
+    g_assert_cmpstr(json_object_get_string_member(a, "serial"), ==, "S-1");
+    g_assert_false(json_object_get_boolean_member(a, "readonly"));
+    g_assert_true(json_object_get_boolean_member(a, "direct"));
+    g_assert_nonnull(json_object_get_string_member(a, "id"));
+    g_assert_cmpstr(json_object_get_string_member(b, "image_type"), ==, "Raw");
+    g_assert_true(json_object_get_boolean_member(b, "readonly"));
+    g_assert_false(json_object_has_member(b, "direct"));
+    g_assert_false(json_object_has_member(b, "serial"));
+    g_assert_cmpstr(json_object_get_string_member(member(o, "rng"), "src"), ==, "/dev/random");
+}
+
+static void refused(const char *devices, const char *needle)
+{
+    g_autoptr(vireo_domain_def) def = parse(devices);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *json = vireo_vmconfig_build(def, &error);
+
+    g_assert_null(json);
+    g_assert_nonnull(error);
+    g_assert_cmpint(error->code, ==, VIR_ERR_CONFIG_UNSUPPORTED);
+    g_assert_nonnull(strstr(error->message, needle));
+}
+
+static void test_refused(void)
+{
+    refused("<interface type='ethernet'><target dev='tap0'/><model type='virtio'/></interface>",
+            "<interface>");
+    refused("<vsock model='virtio'><cid auto='no' address='3'/></vsock>", "<vsock>");
+}
+
+static void test_no_kernel(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vireo_domain_def) def =
+        vireo_domain_def_parse("<domain type='kvm'><name>t</name><memory>65536</memory>"
+                               "<os><type>hvm</type></os></domain>",
+                               0, &error);
+    g_autofree char *json = NULL;
+
+    g_assert_nonnull(def);
+    json = vireo_vmconfig_build(def, &error);
+    g_assert_null(json);
+    g_assert_cmpint(error->code, ==, VIR_ERR_CONFIG_UNSUPPORTED);
+    g_assert_nonnull(strstr(error->message, "<kernel>"));
+}
+
+static void test_apply_info(void)
+{
+    g_autoptr(vireo_domain_def) def =
+        parse("<serial type='pty'/><console type='pty'><target type='serial'/></console>"
+              "<console type='pty'><target type='virtio'/></console>");
+    g_autoptr(GError) error = NULL;
+    const char *info = "{\"config\":{\"serial\":{\"mode\":\"Pty\",\"file\":\"/dev/pts/7\"},"
+                       "\"console\":{\"mode\":\"Pty\",\"file\":\"/dev/pts/8\"}},"
+                       "\"state\":\"Running\"}";
+    const struct vireo_chardev_def *serial, *con0, *con1;
+    g_autofree char *state = NULL;
+
+    g_assert_cmpint(vireo_vmconfig_apply_info(def, info, &error), ==, 0);
+    g_assert_no_error(error);
+    serial = def->serials->pdata[0];
+    con0 = def->consoles->pdata[0];
+    con1 = def->consoles->pdata[1];
+    g_assert_cmpstr(serial->path, ==, "/dev/pts/7");
+    g_assert_cmpstr(con0->virtio ? con1->path : con0->path, ==, "/dev/pts/7");
+    g_assert_cmpstr(con0->virtio ? con0->path : con1->path, ==, "/dev/pts/8");
+    state = vireo_vmconfig_info_state(info);
+    g_assert_cmpstr(state, ==, "Running");
+}
+
+static void test_apply_info_bad(void)
+{
+    g_autoptr(vireo_domain_def) def = parse("<serial type='pty'/>");
+    static const char *const bad[] = {
+        "",
+        "not json",
+        "[1,2]",
+        "{\"state\":\"Running\"}",
+        "{\"config\":{\"serial\":{\"mode\":\"Pty\"}}}",
+        "{\"config\":{\"serial\":{\"mode\":\"Null\",\"file\":\"/dev/pts/1\"}}}",
+        "{\"config\":{\"serial\":7}}",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        g_assert_cmpint(vireo_vmconfig_apply_info(def, bad[i], &error), ==, -1);
+        g_assert_nonnull(error);
+    }
+    g_assert_null(vireo_vmconfig_info_state("garbage"));
+    g_assert_null(vireo_vmconfig_info_state("{\"state\":3}"));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/driver-vmconfig/minimal", test_minimal);
+    g_test_add_func("/driver-vmconfig/chardevs", test_chardevs);
+    g_test_add_func("/driver-vmconfig/disks-rng", test_disks_rng);
+    g_test_add_func("/driver-vmconfig/refused", test_refused);
+    g_test_add_func("/driver-vmconfig/no-kernel", test_no_kernel);
+    g_test_add_func("/driver-vmconfig/apply-info", test_apply_info);
+    g_test_add_func("/driver-vmconfig/apply-info-bad", test_apply_info_bad);
+    return g_test_run();
+}
