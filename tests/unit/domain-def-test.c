@@ -521,6 +521,24 @@ static void test_console_serial_compat(void)
     g_assert_cmpstr(s->path, ==, "/log");
 }
 
+/* Found by the domain-xml fuzzer: a second <driver> leaked the first's
+ * attributes. The last one counts, and nothing leaks (the ASan layer). */
+static void test_repeated_disk_driver(void)
+{
+    g_autoptr(vireo_domain_def) def =
+        parse_ok("<domain type='kvm'><name>d</name><memory>65536</memory>"
+                 "<os><type>hvm</type></os><devices><disk type='file'>"
+                 "<driver name='qemu' type='raw' cache='none' io='native' discard='unmap'/>"
+                 "<driver name='qemu' type='raw' cache='writeback'/>"
+                 "<source file='/d.img'/><target dev='vda' bus='virtio'/></disk></devices></domain>",
+                 0);
+    struct vireo_disk_def *disk = def->disks->pdata[0];
+
+    g_assert_cmpstr(disk->cache, ==, "writeback");
+    g_assert_null(disk->io);
+    g_assert_null(disk->discard);
+}
+
 static void test_copy(void)
 {
     g_autofree char *xml = corpus_read("good/everything.xml");
@@ -723,6 +741,7 @@ int main(int argc, char **argv)
     g_test_add_func("/domain-def/format-live-and-inactive", test_format_live_and_inactive);
     g_test_add_func("/domain-def/live-aliases-kept", test_live_aliases_kept);
     g_test_add_func("/domain-def/console-serial-compat", test_console_serial_compat);
+    g_test_add_func("/domain-def/repeated-disk-driver", test_repeated_disk_driver);
     g_test_add_func("/domain-def/copy", test_copy);
     g_test_add_func("/domain-def/everything-fields", test_everything_fields);
     g_test_add_func("/domain-def/metadata-verbatim", test_metadata_verbatim);
