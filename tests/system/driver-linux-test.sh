@@ -1,7 +1,8 @@
 #!/bin/bash
 # System layer: virtvireod runs a Linux guest with the real vireo-vmm, driven
 # by the real virsh and python-libvirt. `virsh start`, the guest's init line
-# read through `virsh console`, suspend/resume, `virsh reboot` (init again),
+# read through `virsh console`, a virtio disk read and written (and read
+# again after the reboot), suspend/resume, `virsh reboot` (init again),
 # `virsh shutdown` (the ACPI power button: the guest waits for it like
 # logind would) -> shut off (shutdown) within 20 s, then the calls nova makes
 # (defineXML, createWithFlags, XMLDesc, info, state, destroy, undefineFlags).
@@ -41,7 +42,19 @@ mkdir -p "$checks"
 cp "$VIREO_SRCDIR"/tests/guest/checks/*.sh "$checks/"
 cat >"$checks/driver-power-button.sh" <<'EOF'
 #!/bin/sh
-# Waits for the ACPI power button, then powers off.
+# Reads and writes the virtio disk (ext4 from mkdisk), then waits for the
+# ACPI power button and powers off.
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+mkdir -p /mnt/vda
+if mount -t ext4 /dev/vda /mnt/vda; then
+    echo "VIREO-RESULT disk_read=$(cat /mnt/vda/hello.txt)"
+    n=$(($(cat /mnt/vda/boots 2>/dev/null || echo 0) + 1))
+    echo "$n" >/mnt/vda/boots
+    umount /mnt/vda && echo "VIREO-RESULT disk_boots=$n"
+else
+    echo "VIREO-RESULT disk_read=mount-failed"
+fi
 dev=
 for d in /sys/class/input/event*; do
     [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] && dev=/dev/input/${d##*/}
@@ -58,7 +71,14 @@ if ! "$VIREO_SRCDIR/tests/guest/build-initramfs" "$cache" "$vt_dir/initramfs.cpi
     tap_skip_all "cannot build the initramfs: $(tail -n 3 "$vt_dir/initramfs.log")"
 fi
 
-domain_xml() { # NAME CHECK
+# The disk linux1 boots with: ext4 with a file to read; each boot counts
+# itself on it, so the second boot (after virsh reboot) reads the first's.
+mkdir -p "$vt_dir/disk-src"
+echo "written-by-the-host" >"$vt_dir/disk-src/hello.txt"
+"$VIREO_SRCDIR/tests/guest/mkdisk" "$vt_dir/disk-src" "$vt_dir/linux1.img" 16 >/dev/null ||
+    tap_skip_all "cannot make the disk image"
+
+domain_xml() { # NAME CHECK [DISK]
     cat <<XML
 <domain type='kvm'>
   <name>$1</name>
@@ -71,6 +91,7 @@ domain_xml() { # NAME CHECK
     <cmdline>console=ttyS0 quiet vireo.check=$2 vireo.end=poweroff</cmdline>
   </os>
   <devices>
+$([ -n "${3:-}" ] && echo "    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$3'/><target dev='vda' bus='virtio'/></disk>")
     <serial type='pty'/>
     <console type='pty'><target type='serial'/></console>
   </devices>
@@ -111,9 +132,9 @@ check() { # DESCRIPTION COMMAND...
     if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; diag; fi
 }
 
-tap_plan 16
+tap_plan 19
 check "daemon starts" vt_start
-domain_xml linux1 driver-power-button >"$vt_dir/linux1.xml"
+domain_xml linux1 driver-power-button "$vt_dir/linux1.img" >"$vt_dir/linux1.xml"
 check "virsh define" quiet vsh define "$vt_dir/linux1.xml"
 check "virsh start" quiet vsh start linux1
 check "domstate: running (booted)" test "$(vsh domstate --reason linux1)" = "running (booted)"
@@ -124,6 +145,9 @@ sleep 3600 | script -qfc "virsh -c 'vireo+unix:///system?socket=$vt_sock' consol
 console_pid=$!
 check "virsh console shows the guest's init line" wait_console "VIREO-INIT up" 1 120
 check "... and the guest waits for the power button" wait_console "VIREO-WAITING power-button" 1 60
+check "the guest read the host's file from its virtio disk" \
+    wait_console "disk_read=written-by-the-host" 1 1
+check "... and wrote to it" wait_console "disk_boots=1" 1 1
 
 quiet vsh suspend linux1
 check "suspend: paused (user)" test "$(vsh domstate --reason linux1)" = "paused (user)"
@@ -133,6 +157,7 @@ check "resume: running (unpaused)" test "$(vsh domstate --reason linux1)" = "run
 check "virsh reboot" quiet vsh reboot linux1
 check "after virsh reboot the guest reaches init again" wait_console "VIREO-INIT up" 2 120
 wait_console "VIREO-WAITING power-button" 2 60
+check "the second boot reads what the first wrote" wait_console "disk_boots=2" 1 1
 
 start=$(date +%s)
 check "virsh shutdown" quiet vsh shutdown linux1
