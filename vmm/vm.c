@@ -545,6 +545,16 @@ static void vm_destroy_devices(struct vm *vm)
     pthread_mutex_unlock(&vm->routes_lock);
 }
 
+/* A virtio device started or reset by its driver: an event, as Cloud
+ * Hypervisor reports it. */
+static void vm_virtio_activity(void *opaque, const char *id, bool active)
+{
+    struct vm *vm = opaque;
+    const char *props[] = {"id", id, NULL};
+
+    event_monitor_emit(vm->events, "virtio-device", active ? "activated" : "reset", props);
+}
+
 /* Wraps a virtio device in a PCI function on the next device number. On
  * failure the device stays the caller's unless *owned is set. */
 static int vm_add_virtio(struct vm *vm, const struct virtio_device *vdev, const char *what,
@@ -556,6 +566,8 @@ static int vm_add_virtio(struct vm *vm, const struct virtio_device *vdev, const 
         .msi_opaque = vm,
         .ioeventfd = &vm_ioeventfd_ops,
         .ioeventfd_opaque = vm,
+        .activity = vm_virtio_activity,
+        .activity_opaque = vm,
     };
     struct virtio_pci *vp;
     unsigned int devfn;

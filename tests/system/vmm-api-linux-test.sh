@@ -5,7 +5,8 @@
 # rebooted); vm.power-button makes a guest that waits for the button like
 # systemd-logind (checks/powerbutton.sh) power off: state Shutdown, event
 # vm shutdown; a kernel panic reaches the host as the event "guest panic"
-# (QEMU's ISA pvpanic device, which Linux's pvpanic_mmio module drives).
+# (QEMU's ISA pvpanic device, which Linux's pvpanic_mmio module drives);
+# virtio devices report activated and reset.
 # Two VMs, three boots in all.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
@@ -70,6 +71,17 @@ for line in open(sys.argv[1]):
     print(e["source"], e["event"])' "$1" 2>/dev/null
 }
 has_event() { events "$ev" | grep -qx "$1"; }
+# The VM's lifecycle events, without the devices' own.
+vm_events() { events "$1" | grep -v '^virtio-device '; }
+# device_events ID: what happened to one virtio device, in order.
+device_events() {
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["source"] == "virtio-device" and e["properties"].get("id") == sys.argv[2]:
+        print(e["event"])' "$ev" "$1" 2>/dev/null | tr '\n' ' '
+}
 # config NAME CMDLINE: a VmConfig for the test guest, serial to NAME.serial.
 config() {
     printf '{"cpus":{"boot_vcpus":2,"max_vcpus":2},"memory":{"size":536870912},
@@ -78,7 +90,7 @@ config() {
         "$guest/vmlinux" "$guest/initramfs.cpio.gz" "$2" "$work/$1.serial"
 }
 
-tap_plan 12
+tap_plan 13
 
 "$vmm" --api-socket "path=$sock" --event-monitor "path=$ev" >"$work/vmm.out" 2>"$work/vmm.err" &
 vpid=$!
@@ -98,6 +110,8 @@ check "vm.reboot: the guest reaches init again" pb \
     eval '[ $rc = 0 ] && wait_until 120 seen pb "VIREO-INIT up" 2 && state_is Running'
 check "... with the events vm rebooting, vm rebooted" pb \
     eval 'has_event "vm rebooting" && has_event "vm rebooted"'
+check "the entropy device was activated by the driver, reset by the reboot, activated again" pb \
+    wait_until 30 eval '[ "$(device_events rng0)" = "activated reset activated " ]'
 wait_until 60 seen pb "VIREO-RESULT powerbutton=waiting" 2
 rq power-button
 check "vm.power-button: the guest sees the button press" pb \
@@ -137,5 +151,5 @@ vm shutdown
 vm deleted
 vmm shutdown"
 check "vmm.shutdown exits 0; every event arrived, in order" panic \
-    eval '[ $rc = 0 ] && [ "$(events "$ev")" = "$expected" ]'
+    eval '[ $rc = 0 ] && [ "$(vm_events "$ev")" = "$expected" ]'
 tap_done

@@ -170,7 +170,13 @@ struct fixture {
     /* capability offsets by cfg_type */
     uint8_t cap[6];
     uint8_t msix_cap;
+    GString *activity; /* what env.activity was told, e.g. "fake0+ fake0- " */
 };
+
+static void record_activity(void *opaque, const char *id, bool active)
+{
+    g_string_append_printf(opaque, "%s%c ", id, active ? '+' : '-');
+}
 
 static uint32_t le(const uint8_t *b, uint32_t len)
 {
@@ -243,6 +249,7 @@ static void fixture_init(struct fixture *f, bool ioeventfds)
     struct virtio_pci_env env;
 
     memset(f, 0, sizeof(*f));
+    f->activity = g_string_new(NULL);
     f->ram = g_malloc0(RAM_SIZE);
     f->mem.regions[0] = (struct guest_region){.gpa = 0, .size = RAM_SIZE, .hva = f->ram};
     f->mem.nr_regions = 1;
@@ -257,7 +264,9 @@ static void fixture_init(struct fixture *f, bool ioeventfds)
                                   .msi = &msi_ops,
                                   .msi_opaque = &f->msi,
                                   .ioeventfd = ioeventfds ? &ioev_ops : NULL,
-                                  .ioeventfd_opaque = &f->ioev};
+                                  .ioeventfd_opaque = &f->ioev,
+                                  .activity = record_activity,
+                                  .activity_opaque = f->activity};
     g_assert_cmpint(virtio_pci_new(&vdev, &env, &f->vp), ==, 0);
     g_assert_cmpuint(f->msi.nr, ==, NR_VECTORS);
     g_assert_cmpint(virtio_pci_plug(f->vp, f->pci, &f->devfn), ==, 0);
@@ -273,6 +282,7 @@ static void fixture_fini(struct fixture *f)
     bus_free(f->pio);
     bus_free(f->mmio);
     g_free(f->ram);
+    g_string_free(f->activity, TRUE);
 }
 
 /* What Linux does first: find the capabilities, enable decoding. */
@@ -421,6 +431,7 @@ static void test_full_init(void)
     set_status(&f, S_FEATURES | VIRTIO_STATUS_DRIVER_OK);
     g_assert_cmpuint(status(&f), ==, S_FEATURES | VIRTIO_STATUS_DRIVER_OK);
     g_assert_cmpint(f.dev.activations, ==, 1);
+    g_assert_cmpstr(f.activity->str, ==, "fake0+ ");
     g_assert_cmpuint(f.dev.act.nr_queues, ==, 2);
     g_assert_cmphex(f.dev.act.features, ==, VERSION_1 | (1ull << 5));
     g_assert_true(f.dev.act.mem == &f.mem);
@@ -472,6 +483,7 @@ static void test_full_init(void)
     /* Reset. */
     set_status(&f, 0);
     g_assert_cmpint(f.dev.resets, ==, 1);
+    g_assert_cmpstr(f.activity->str, ==, "fake0+ fake0- ");
     g_assert_cmpuint(status(&f), ==, 0);
     bar_write(&f, COMMON(Q_SELECT), 0, 2);
     g_assert_cmpuint(bar_read(&f, COMMON(Q_ENABLE), 2), ==, 0);

@@ -129,6 +129,8 @@ static void vp_reset_locked(struct virtio_pci *vp)
     if (vp->active) {
         vp->vdev.ops->reset(vp->vdev.dev);
         vp->active = false;
+        if (vp->env.activity)
+            vp->env.activity(vp->env.activity_opaque, vp->vdev.id, false);
     }
     vp->status = 0;
     vp->driver_features = 0;
@@ -256,6 +258,8 @@ static void vp_write_status(struct virtio_pci *vp, uint8_t value)
     }
     vp->active = true;
     log_debug("virtio-pci %s: activated", vp->vdev.id);
+    if (vp->env.activity)
+        vp->env.activity(vp->env.activity_opaque, vp->vdev.id, true);
 }
 
 /* --- common configuration (lock held) --- */

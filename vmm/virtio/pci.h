@@ -14,6 +14,7 @@
 #ifndef VIREO_VMM_VIRTIO_PCI_H
 #define VIREO_VMM_VIRTIO_PCI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "guest_memory.h"
@@ -88,6 +89,11 @@ struct virtio_pci_env {
     void *msi_opaque;
     const struct ioeventfd_ops *ioeventfd; /* NULL: notify writes trap to us */
     void *ioeventfd_opaque;
+    /* Told (may be NULL) when the driver starts the device (active) and when
+     * a started device is reset; called with the transport's lock held, so
+     * it must not call back into the transport. */
+    void (*activity)(void *opaque, const char *id, bool active);
+    void *activity_opaque;
 };
 
 struct virtio_pci;
