@@ -11,6 +11,7 @@ import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -82,7 +83,22 @@ try:
 
     ev = subprocess.Popen(["virsh", "-c", d.uri, "event", "--loop", "--event", "lifecycle"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(0.5)
+    ev_lines = []
+    threading.Thread(target=lambda: ev_lines.extend(iter(ev.stdout.readline, "")),
+                     daemon=True).start()
+    # virsh prints nothing once it listens: (re)define a domain until its
+    # event shows, then every later event reaches it.
+    sync_xml = os.path.join(work, "sync.xml")
+    with open(sync_xml, "w") as f:
+        f.write(vm_xml("sync", STUB, "stub.test=hang"))
+    listening = False
+    for _ in range(60):
+        subprocess.run(["virsh", "-c", d.uri, "define", sync_xml], capture_output=True)
+        time.sleep(0.5)
+        if any("domain 'sync': Defined" in x for x in ev_lines):
+            listening = True
+            break
+    tap.ok(listening, "virsh event --loop listens", "".join(ev_lines))
 
     t = Term("-c", d.uri, "start", "--console", "c1")
     tap.ok(t.read_until("STUB interactive ready", 30), "virsh start --console shows the boot",
@@ -119,12 +135,13 @@ try:
     subprocess.run(["virsh", "-c", d.uri, "destroy", "c1"], capture_output=True)
     time.sleep(0.5)
     ev.terminate()
-    text = ev.communicate(timeout=10)[0]
+    ev.wait(timeout=10)
+    text = "".join(ev_lines)
     want = ["event 'lifecycle' for domain 'c1': Started Booted",
             "event 'lifecycle' for domain 'c1': Stopped Shutdown",
             "event 'lifecycle' for domain 'c1': Started Booted",
             "event 'lifecycle' for domain 'c1': Stopped Destroyed"]
-    lines = [x.strip() for x in text.splitlines() if "lifecycle" in x]
+    lines = [x.strip() for x in text.splitlines() if "lifecycle" in x and "'c1'" in x]
     tap.ok(lines == want, "virsh event --loop: started, stopped, started, destroyed", text)
 
     out = subprocess.run(["virsh", "-c", d.uri, "shutdown", "--mode", "agent", "c1"],
