@@ -474,7 +474,7 @@ static void pair_set_enabled(struct virtio_net *n, unsigned int pair, bool on)
 
     if (__atomic_load_n(&n->enabled[pair], __ATOMIC_ACQUIRE) == on)
         return;
-    if (n->be.ops->set_queue_enabled) {
+    if (n->be.ops && n->be.ops->set_queue_enabled) {
         int r = n->be.ops->set_queue_enabled(n->be.opaque, pair, on);
         if (r < 0)
             log_warn("virtio-net %s: cannot %s queue pair %u on %s: %s", n->id,
@@ -506,7 +506,7 @@ static unsigned int guest_offloads(uint64_t bits)
 
 static int set_offloads(struct virtio_net *n, uint64_t bits)
 {
-    if (!n->be.offloads || !n->be.ops->set_offload)
+    if (!n->be.offloads || !n->be.ops || !n->be.ops->set_offload)
         return 0;
     return n->be.ops->set_offload(n->be.opaque, guest_offloads(bits));
 }
