@@ -388,6 +388,10 @@ static int vmm_do_info(struct vmm *v, struct vmm_request *r, char **err)
         if (!r->cfg.disks[i].id)
             r->cfg.disks[i].id = g_strdup_printf("_disk%u", i);
     }
+    for (unsigned int i = 0; i < r->cfg.nr_nets; i++) {
+        if (!r->cfg.nets[i].id)
+            r->cfg.nets[i].id = g_strdup_printf("_net%u", i);
+    }
     return 0;
 }
 
