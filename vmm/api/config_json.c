@@ -431,16 +431,11 @@ static int get_mac(JsonObject *o, const char *path, const char *name, uint8_t ma
 static int parse_one_net(JsonNode *node, const char *path, struct vm_net_config *n, char **err)
 {
     static const struct unsupported unsupported[] = {
-        {"iommu", NULL},
-        {"vhost_user", NULL},
-        {"vhost_socket", NULL},
-        {"vhost_mode", "\"Client\""},
-        {"pci_segment", NULL},
-        {"rate_limiter_config", NULL},
-        {"fds", NULL},
-        {"offload_tso", "true"},
-        {"offload_ufo", "true"},
-        {"offload_csum", "true"},
+        {"iommu", NULL},         {"vhost_user", NULL},
+        {"vhost_socket", NULL},  {"vhost_mode", "\"Client\""},
+        {"pci_segment", NULL},   {"rate_limiter_config", NULL},
+        {"fds", NULL},           {"offload_tso", "true"},
+        {"offload_ufo", "true"}, {"offload_csum", "true"},
     };
     uint64_t v;
     JsonObject *o;
@@ -657,8 +652,8 @@ static void add_string(JsonBuilder *b, const char *name, const char *value)
 
 static void add_mac(JsonBuilder *b, const char *name, const uint8_t *m)
 {
-    g_autofree char *s = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-                                         m[4], m[5]);
+    g_autofree char *s =
+        g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 
     add_string(b, name, s);
 }

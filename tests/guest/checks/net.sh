@@ -62,12 +62,21 @@ EOF
     if [ -n "$mb" ]; then
         dd if=/dev/urandom of=/tmp/out bs=1M count="$mb" 2>/dev/null
         echo "VIREO-RESULT ${n}_tx_sha=$(sha256sum </tmp/out | cut -d' ' -f1)"
-        # The host closes once it has every byte.
-        timeout 900 nc "$peer" 5001 </tmp/out >/dev/null
-        echo "VIREO-RESULT ${n}_tx_rc=$?"
+        # The host closes once it has every byte. A refused connection is
+        # retried: the host's listener may still be starting.
+        try=0
+        while ! timeout 900 nc "$peer" 5001 </tmp/out >/dev/null && [ $try -lt 30 ]; do
+            sleep 1
+            try=$((try + 1))
+        done
+        echo "VIREO-RESULT ${n}_tx_rc=$try"
         rm -f /tmp/out
-        timeout 900 nc "$peer" 5002 </dev/null >/tmp/in
-        echo "VIREO-RESULT ${n}_rx_rc=$?"
+        try=0
+        while ! timeout 900 nc "$peer" 5002 </dev/null >/tmp/in && [ $try -lt 30 ]; do
+            sleep 1
+            try=$((try + 1))
+        done
+        echo "VIREO-RESULT ${n}_rx_rc=$try"
         echo "VIREO-RESULT ${n}_rx_bytes=$(wc -c </tmp/in)"
         echo "VIREO-RESULT ${n}_rx_sha=$(sha256sum </tmp/in | cut -d' ' -f1)"
         rm -f /tmp/in
