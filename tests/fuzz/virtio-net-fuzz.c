@@ -46,13 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t features;
     size_t mem_len;
     bool vnet_hdr, writable = false;
-    unsigned int n;
+    unsigned int n, max_pairs;
     int len;
 
     if (size < 2)
         return 0;
     features = features_of(data[0]);
     vnet_hdr = !(data[0] & 0x80);
+    max_pairs = 1 + (data[0] & 7);
     n = data[1] % 17;
     data += 2;
     size -= 2;
@@ -99,10 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
 
-    virtio_net_ctrl_parse(ram, mem_len, features, 1 + (data[0] & 7), &cmd);
+    virtio_net_ctrl_parse(ram, mem_len, features, max_pairs, &cmd);
     if (cmd.ack != VIRTIO_NET_OK && cmd.action != VIRTIO_NET_CTRL_ACT_NONE)
         abort();
-    if (cmd.action == VIRTIO_NET_CTRL_ACT_SET_PAIRS && (cmd.arg < 1 || cmd.arg > 8))
+    if (cmd.action == VIRTIO_NET_CTRL_ACT_SET_PAIRS && (cmd.arg < 1 || cmd.arg > max_pairs))
         abort();
     return 0;
 }
