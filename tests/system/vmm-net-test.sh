@@ -37,11 +37,13 @@ fi
 guest=$cache/guest
 mb=${VIREO_NET_TEST_MB:-100}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmm-net-test.XXXXXX")
+# The API socket apart: $TMPDIR may be a file system without sockets (9p).
+sockdir=$(mktemp -d /tmp/vmm-net-test-sock.XXXXXX)
 pids=()
 cleanup() {
     local p
     for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf -- "$work"
+    rm -rf -- "$work" "$sockdir"
 }
 trap cleanup EXIT
 
@@ -158,7 +160,7 @@ mac0=52:54:00:0a:00:02 mac1=52:54:00:0b:00:02 mac2=52:54:00:0c:00:02
 # so the server starts once vtap0 is up.
 "$py" "$work/withtap.py" "$vmm" -v --serial "file=$work/net.serial" \
     --kernel "$guest/vmlinux" --initramfs "$guest/initramfs.cpio.gz" \
-    --cpus boot=2 --memory size=768M --console off --api-socket "path=$work/api.sock" \
+    --cpus boot=2 --memory size=768M --console off --api-socket "path=$sockdir/api.sock" \
     --net "tap=vtap0,ip=169.254.10.1,mask=255.255.255.0,mac=$mac0" \
     --net "tap=vtap1,ip=169.254.11.1,mask=255.255.255.0,mac=$mac1,num_queues=4,mtu=1400" \
     --net "fd=@FD@,ip=169.254.12.1,mask=255.255.255.0,mac=$mac2,id=passed" \
@@ -208,7 +210,7 @@ check "net1's MTU in the guest is 1400 (VIRTIO_NET_F_MTU)" net is "$(result net 
 check "net1 pings the host" net is "$(result net 1_ping)" ok
 check "net2 (fd= from the parent) pings the host" net is "$(result net 2_ping)" ok
 
-"$remote" --api-socket "$work/api.sock" counters >"$work/counters" 2>&1
+"$remote" --api-socket "$sockdir/api.sock" counters >"$work/counters" 2>&1
 "$py" -c 'import json, sys
 for dev, c in json.load(open(sys.argv[1])).items():
     for k, v in c.items():
