@@ -168,14 +168,15 @@ static int rx_deliver(struct net_pair *p)
     nb[0] = used & 0xff;
     nb[1] = used >> 8;
     chain_scatter(mem, &p->first, 10, nb, 2);
+    /* Counted first: whoever sees the used ring sees the counters too. */
+    count(&n->stats[p->index].rx_frames, 1);
+    count(&n->stats[p->index].rx_bytes, p->rx_len - VIRTIO_NET_HDR_SIZE);
     for (unsigned int i = 0; i < used; i++) {
         r = virtq_push(p->rx, heads[i], lens[i]);
         if (r < 0)
             return r;
     }
     p->rx_pushed = true;
-    count(&n->stats[p->index].rx_frames, 1);
-    count(&n->stats[p->index].rx_bytes, p->rx_len - VIRTIO_NET_HDR_SIZE);
     return 1;
 }
 
@@ -452,6 +453,9 @@ static gpointer pair_run(gpointer opaque)
         }
         busy = false;
         ctrl_process(p);
+        /* Again: kicks that came while the pair was off were drained, and
+         * the wake-up that turned it on must find their buffers now. */
+        on = __atomic_load_n(&n->enabled[p->index], __ATOMIC_ACQUIRE);
         if (on) {
             busy |= tx_process(p);
             busy |= rx_process(p);
