@@ -675,6 +675,15 @@ int vireo_process_start(struct vireo_driver *drv, struct vireo_domain *dom,
                     _("cannot create the run or log directory: %s"), g_strerror(saved));
         return -1;
     }
+    /* The taps: the VMM inherits their fds and owns them from then on. */
+    if (vireo_network_prepare(drv, live, net_fds, error) < 0)
+        return -1;
+    if (high_net_fds(net_fds, error) < 0) {
+        vireo_network_close_fds(net_fds);
+        return -1;
+    }
+    l.net_fds = (const int *)(void *)net_fds->data;
+    l.nr_net_fds = net_fds->len;
     id = drv->next_id++;
 
     vm = g_new0(struct vireo_vm, 1);
@@ -707,11 +716,6 @@ int vireo_process_start(struct vireo_driver *drv, struct vireo_domain *dom,
                     _("cannot open the log file '%s': %s"), vm->log_path, g_strerror(saved));
         goto fail;
     }
-    /* The taps: the VMM inherits their fds and owns them from then on. */
-    if (vireo_network_prepare(drv, live, net_fds, error) < 0 || high_net_fds(net_fds, error) < 0)
-        goto fail;
-    l.net_fds = (const int *)(void *)net_fds->data;
-    l.nr_net_fds = net_fds->len;
     log_header(l.log_fd, drv, live->name);
     log_offset = lseek(l.log_fd, 0, SEEK_END); /* what the VMM says comes after */
     if (drv->run_as_set) {
