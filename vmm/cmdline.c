@@ -5,6 +5,7 @@
 
 #include "cmdline.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
 #include <stdlib.h>
@@ -33,6 +34,14 @@ static const char usage[] =
     "                           the option or list several disks after one --disk\n"
     "                           (default: num_queues=1, queue_size=128, the image\n"
     "                           type probed from the file)\n"
+    "  --net [tap=NAME][,ip=IP,mask=MASK][,mac=MAC][,host_mac=MAC][,num_queues=N]\n"
+    "        [,queue_size=N][,mtu=N][,fd=FD|fd=[FD,FD...]][,id=ID]\n"
+    "                           a virtio-net device on a TAP interface, created when\n"
+    "                           absent (default: the kernel names it vmtapN), or on\n"
+    "                           TAP fds inherited from the parent, one per queue\n"
+    "                           pair; ip= and mask= set the host side's address;\n"
+    "                           repeat for more devices (default: num_queues=2,\n"
+    "                           queue_size=256, a random mac)\n"
     "  --rng src=PATH           entropy source of the virtio-rng device, which is\n"
     "                           always present (default: src=/dev/urandom)\n"
     "  --api-socket path=PATH|fd=N\n"
@@ -319,6 +328,171 @@ static int parse_disk(const char *val, struct vm_config *cfg, char **err)
     return 0;
 }
 
+static void set_string(char **field, const char *val)
+{
+    g_free(*field);
+    *field = g_strdup(val);
+}
+
+/* Like split_params(), but a value in brackets may hold commas: fd=[3,4]. */
+static int split_bracketed(const char *opt, const char *val, const char *expected, GPtrArray **out,
+                           char **err)
+{
+    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+    const char *start = val;
+    int depth = 0;
+
+    for (const char *s = val;; s++) {
+        if (*s == '[') {
+            depth++;
+        } else if (*s == ']') {
+            depth--;
+        } else if ((*s == ',' && depth == 0) || !*s) {
+            g_autofree char *p = g_strndup(start, s - start);
+            const char *eq = strchr(p, '=');
+
+            if (!eq || eq == p || depth) {
+                *err =
+                    g_strdup_printf("%s: malformed parameter '%s' (expected %s)", opt, p, expected);
+                return -EINVAL;
+            }
+            g_ptr_array_add(parts, g_steal_pointer(&p));
+            start = s + 1;
+        }
+        if (depth < 0) {
+            *err = g_strdup_printf("%s: unbalanced ']' in '%s'", opt, val);
+            return -EINVAL;
+        }
+        if (!*s)
+            break;
+    }
+    *out = g_steal_pointer(&parts);
+    return 0;
+}
+
+/* fd=3 or fd=[3,4] */
+static bool parse_fds(const char *v, int **fds, unsigned int *nr)
+{
+    g_autofree char *inner = NULL;
+    g_auto(GStrv) items = NULL;
+    unsigned int n = 0;
+
+    if (v[0] == '[') {
+        size_t len = strlen(v);
+
+        if (len < 2 || v[len - 1] != ']')
+            return false;
+        inner = g_strndup(v + 1, len - 2);
+    } else {
+        inner = g_strdup(v);
+    }
+    items = g_strsplit(inner, ",", -1);
+    if (!items[0])
+        return false;
+    g_clear_pointer(fds, g_free);
+    *fds = g_new(int, g_strv_length(items));
+    for (char **it = items; *it; it++) {
+        unsigned int fd;
+
+        if (!parse_uint(*it, &fd) || fd > INT32_MAX)
+            return false;
+        (*fds)[n++] = (int)fd;
+    }
+    *nr = n;
+    return true;
+}
+
+#define NET_EXPECTED "tap=NAME,ip=IP,mask=MASK,mac=MAC,num_queues=N,queue_size=N,fd=[FD,...]"
+
+/* --net tap=,ip=,mask=,mac=,host_mac=,num_queues=,queue_size=,mtu=,fd=,id= */
+static int parse_net(const char *val, struct vm_config *cfg, char **err)
+{
+    static const char *const unsupported[] = {
+        "vhost_user",
+        "socket",
+        "vhost_mode",
+        "iommu",
+        "pci_segment",
+        "rate_limiter",
+        "bw_size",
+        "bw_one_time_burst",
+        "bw_refill_time",
+        "ops_size",
+        "ops_one_time_burst",
+        "ops_refill_time",
+        "offload_tso",
+        "offload_ufo",
+        "offload_csum",
+    };
+    g_autoptr(GPtrArray) parts = NULL;
+    struct vm_net_config *n;
+    bool have_queues = false;
+
+    if (split_bracketed("--net", val, NET_EXPECTED, &parts, err))
+        return -EINVAL;
+    n = vm_config_add_net(cfg);
+    for (guint i = 0; i < parts->len; i++) {
+        const char *p = parts->pdata[i];
+        const char *v = strchr(p, '=') + 1;
+        const char *why = NULL;
+        size_t klen = strchr(p, '=') - p;
+
+        if (key_is(p, "tap")) {
+            if (!*v || strlen(v) > 15)
+                why = "an interface name of 1 to 15 characters";
+            set_string(&n->tap, v);
+        } else if (key_is(p, "ip") || key_is(p, "mask")) {
+            struct in_addr a;
+
+            if (inet_pton(AF_INET, v, &a) != 1)
+                why = "an IPv4 address such as 169.254.10.1";
+            set_string(key_is(p, "ip") ? &n->ip : &n->mask, v);
+        } else if (key_is(p, "mac")) {
+            if (!vm_config_parse_mac(v, n->mac))
+                why = "a MAC address such as 52:54:00:12:34:56";
+            n->has_mac = true;
+        } else if (key_is(p, "host_mac")) {
+            if (!vm_config_parse_mac(v, n->host_mac))
+                why = "a MAC address such as 52:54:00:12:34:56";
+            n->has_host_mac = true;
+        } else if (key_is(p, "num_queues")) {
+            if (!parse_uint(v, &n->num_queues))
+                why = "an even number of queues";
+            have_queues = true;
+        } else if (key_is(p, "queue_size")) {
+            if (!parse_uint(v, &n->queue_size))
+                why = "a power of two";
+        } else if (key_is(p, "mtu")) {
+            if (!parse_uint(v, &n->mtu))
+                why = "a number of bytes";
+        } else if (key_is(p, "fd")) {
+            if (!parse_fds(v, &n->fds, &n->nr_fds))
+                why = "a file descriptor number or a list such as [3,4]";
+        } else if (key_is(p, "id")) {
+            if (!*v)
+                why = "a name";
+            set_string(&n->id, v);
+        } else {
+            for (size_t k = 0; k < G_N_ELEMENTS(unsupported); k++) {
+                if (strlen(unsupported[k]) == klen && !strncmp(p, unsupported[k], klen)) {
+                    *err = g_strdup_printf("--net: not yet supported: '%s'", p);
+                    return -EINVAL;
+                }
+            }
+            *err = g_strdup_printf("--net: unknown parameter '%.*s' (expected %s)", (int)klen, p,
+                                   NET_EXPECTED);
+            return -EINVAL;
+        }
+        if (why) {
+            *err = g_strdup_printf("--net: malformed value in '%s' (expected %s)", p, why);
+            return -EINVAL;
+        }
+    }
+    if (n->nr_fds && !have_queues)
+        n->num_queues = 2 * n->nr_fds;
+    return 0;
+}
+
 /* --rng src=PATH */
 static int parse_rng(const char *val, struct vm_config *cfg, char **err)
 {
@@ -360,6 +534,7 @@ enum opt_id {
     OPT_CONSOLE,
     OPT_DISK,
     OPT_RNG,
+    OPT_NET,
     OPT_API_SOCKET,
     OPT_EVENT_MONITOR,
     OPT_HELP,
@@ -381,17 +556,12 @@ static const struct {
     {"--console", OPT_CONSOLE, true},
     {"--disk", OPT_DISK, true},
     {"--rng", OPT_RNG, true},
+    {"--net", OPT_NET, true},
     {"--help", OPT_HELP, false},
     {"--version", OPT_VERSION, false},
     {"--api-socket", OPT_API_SOCKET, true},
     {"--event-monitor", OPT_EVENT_MONITOR, true},
 };
-
-static void set_string(char **field, const char *val)
-{
-    g_free(*field);
-    *field = g_strdup(val);
-}
 
 /* --api-socket / --event-monitor: path=PATH or fd=N, not both. */
 static int parse_path_or_fd(const char *opt, const char *val, char **path, int *fd, char **err)
@@ -508,6 +678,12 @@ int vmm_cmdline_parse(int argc, char **argv, struct vm_config *cfg, struct vmm_o
             break;
         case OPT_RNG:
             ret = parse_rng(val, cfg, err);
+            break;
+        case OPT_NET:
+            /* Like --disk, one --net may list several devices. */
+            ret = parse_net(val, cfg, err);
+            while (!ret && i + 1 < argc && argv[i + 1][0] != '-' && argv[i + 1][0])
+                ret = parse_net(argv[++i], cfg, err);
             break;
         case OPT_API_SOCKET:
             ret = parse_path_or_fd("--api-socket", val, &opts->api_socket_path,

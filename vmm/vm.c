@@ -5,7 +5,8 @@
  * boots again in the same process.
  *
  * virtio devices sit on PCI bus 0 in Cloud Hypervisor's order: the console
- * (00:01.0 when present), the disks in command-line order, then the rng.
+ * (00:01.0 when present), the disks in command-line order, the network
+ * devices in command-line order, then the rng.
  * Legacy devices are rebuilt for each boot; the PCI bus and its devices are
  * built once and reset (their disks and chardevs stay open). */
 #include "config.h"
@@ -46,6 +47,8 @@
 #include "vcpu.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/net.h"
+#include "net/tap.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
 
@@ -80,6 +83,9 @@ struct vm {
     int rng_fd;                      /* until the rng device takes it */
     struct virtio_device *disk_devs; /* opened disks; ops NULL once on the bus */
     unsigned int nr_disk_devs;
+    struct virtio_device *net_devs; /* opened TAPs; ops NULL once on the bus */
+    struct virtio_net **nets;       /* for the counters; the transport owns them */
+    unsigned int nr_nets;
     struct serial *serial;
     struct rtc *rtc;
     struct i8042 *i8042;
@@ -462,6 +468,55 @@ static enum disk_image_type vm_disk_image_type(enum vm_image_type t)
     return DISK_IMAGE_AUTO;
 }
 
+/* A TAP (created, opened by name or inherited) and the virtio-net device on it. */
+static int vm_open_net(struct vm *vm, unsigned int i, char **err)
+{
+    const struct vm_net_config *c = &vm->cfg->nets[i];
+    g_autofree char *id = c->id ? g_strdup(c->id) : g_strdup_printf("_net%u", i);
+    g_autofree char *msg = NULL;
+    struct tap_opts topts = {
+        .name = c->tap,
+        .fds = c->nr_fds ? c->fds : NULL,
+        .nr_fds = c->nr_fds,
+        .pairs = c->num_queues / 2,
+        .ip = c->ip,
+        .mask = c->mask,
+        .host_mac = c->has_host_mac ? c->host_mac : NULL,
+        .mtu = c->mtu,
+    };
+    struct virtio_net_opts nopts = {
+        .mtu = c->mtu,
+        .queue_size = c->queue_size,
+        .id = id,
+    };
+    int ret;
+
+    ret = tap_open(&topts, &nopts.backend, &msg);
+    if (ret) {
+        *err = g_strdup_printf("--net %s: %s", id, msg ? msg : strerror(-ret));
+        return ret;
+    }
+    if (c->has_mac) {
+        memcpy(nopts.mac, c->mac, 6);
+    } else {
+        /* Random, locally administered, unicast. */
+        for (int b = 0; b < 6; b++)
+            nopts.mac[b] = (uint8_t)g_random_int_range(0, 256);
+        nopts.mac[0] = (nopts.mac[0] & 0xfc) | 0x02;
+    }
+    g_clear_pointer(&msg, g_free);
+    ret = virtio_net_new(&nopts, &vm->nets[i], &msg);
+    if (ret) {
+        *err = g_strdup_printf("--net %s: %s", id, msg ? msg : strerror(-ret));
+        return ret;
+    }
+    virtio_net_device(vm->nets[i], &vm->net_devs[i]);
+    vm->nr_nets++;
+    log_info("virtio-net %s: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", id, nopts.backend.name,
+             nopts.mac[0], nopts.mac[1], nopts.mac[2], nopts.mac[3], nopts.mac[4], nopts.mac[5]);
+    return 0;
+}
+
 /* Every host file the VM uses is opened here, before KVM, so a wrong path
  * is reported as such on any host. */
 static int vm_open_backends(struct vm *vm, char **err)
@@ -505,6 +560,15 @@ static int vm_open_backends(struct vm *vm, char **err)
             return ret;
         }
         vm->nr_disk_devs++;
+    }
+
+    vm->net_devs = g_new0(struct virtio_device, cfg->nr_nets);
+    vm->nets = g_new0(struct virtio_net *, cfg->nr_nets);
+    for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+        int ret = vm_open_net(vm, i, err);
+
+        if (ret)
+            return ret;
     }
 
     vm->rng_fd = open(cfg->rng.src, O_RDONLY | O_CLOEXEC);
@@ -629,7 +693,7 @@ static int vm_create_pci(struct vm *vm)
     }
     log_info("PCI: 64-bit window 0x%llx+0x%llx", (unsigned long long)mmio64_base,
              (unsigned long long)mmio64_size);
-    vm->virtio = g_new0(struct virtio_pci *, vm->nr_disk_devs + 2);
+    vm->virtio = g_new0(struct virtio_pci *, vm->nr_disk_devs + vm->nr_nets + 2);
 
     if (vm->console_backend) {
         struct virtio_console *c;
@@ -660,6 +724,14 @@ static int vm_create_pci(struct vm *vm)
         ret = vm_add_virtio(vm, &vm->disk_devs[i], "virtio-blk", &owned);
         if (owned)
             vm->disk_devs[i].ops = NULL;
+        if (ret)
+            return ret;
+    }
+
+    for (unsigned int i = 0; i < vm->nr_nets; i++) {
+        ret = vm_add_virtio(vm, &vm->net_devs[i], "virtio-net", &owned);
+        if (owned)
+            vm->net_devs[i].ops = NULL;
         if (ret)
             return ret;
     }
@@ -877,6 +949,12 @@ void vm_free(struct vm *vm)
             vm->disk_devs[i].ops->free(vm->disk_devs[i].dev);
     }
     g_free(vm->disk_devs);
+    for (unsigned int i = 0; i < vm->nr_nets; i++) {
+        if (vm->net_devs[i].ops)
+            vm->net_devs[i].ops->free(vm->net_devs[i].dev);
+    }
+    g_free(vm->net_devs);
+    g_free(vm->nets);
     if (vm->rng_fd >= 0)
         close(vm->rng_fd);
     if (vm->pio && vm->mmio)
@@ -1112,6 +1190,16 @@ const char *vm_console_pty(struct vm *vm)
     return vm->console_backend && chardev_kind(vm->console_backend) == CHARDEV_PTY
                ? chardev_path(vm->console_backend)
                : NULL;
+}
+
+unsigned int vm_nr_nets(struct vm *vm)
+{
+    return vm->nr_nets;
+}
+
+struct virtio_net *vm_net(struct vm *vm, unsigned int i)
+{
+    return i < vm->nr_nets ? vm->nets[i] : NULL;
 }
 
 unsigned int vm_boots(struct vm *vm)

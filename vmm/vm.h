@@ -61,6 +61,10 @@ int vm_power_button(struct vm *vm);
 const char *vm_serial_pty(struct vm *vm);
 const char *vm_console_pty(struct vm *vm);
 unsigned int vm_boots(struct vm *vm);
+/* The network devices, for their counters (valid until vm_free). */
+struct virtio_net;
+unsigned int vm_nr_nets(struct vm *vm);
+struct virtio_net *vm_net(struct vm *vm, unsigned int i);
 
 /* Logs, rate-limited, an access no device claimed. */
 void vm_unhandled_access(struct vm *vm, bool pio, uint64_t addr, uint32_t len, bool write,

@@ -39,6 +39,41 @@ struct vm_disk_config *vm_config_add_disk(struct vm_config *cfg)
     return d;
 }
 
+static void vm_net_config_clear(struct vm_net_config *n)
+{
+    g_free(n->tap);
+    g_free(n->ip);
+    g_free(n->mask);
+    g_free(n->fds);
+    g_free(n->id);
+}
+
+struct vm_net_config *vm_config_add_net(struct vm_config *cfg)
+{
+    struct vm_net_config *n;
+
+    cfg->nets = g_renew(struct vm_net_config, cfg->nets, cfg->nr_nets + 1);
+    n = &cfg->nets[cfg->nr_nets++];
+    memset(n, 0, sizeof(*n));
+    n->num_queues = VM_CONFIG_DEFAULT_NET_QUEUES;
+    n->queue_size = VM_CONFIG_DEFAULT_NET_QUEUE_SIZE;
+    return n;
+}
+
+bool vm_config_parse_mac(const char *s, uint8_t mac[6])
+{
+    for (int i = 0; i < 6; i++) {
+        if (!g_ascii_isxdigit(s[0]) || !g_ascii_isxdigit(s[1]))
+            return false;
+        mac[i] = (uint8_t)(g_ascii_xdigit_value(s[0]) << 4 | g_ascii_xdigit_value(s[1]));
+        s += 2;
+        if (*s != (i < 5 ? ':' : '\0'))
+            return false;
+        s++;
+    }
+    return true;
+}
+
 void vm_config_clear(struct vm_config *cfg)
 {
     g_free(cfg->kernel);
@@ -51,6 +86,9 @@ void vm_config_clear(struct vm_config *cfg)
         vm_disk_config_clear(&cfg->disks[i]);
     g_free(cfg->disks);
     g_free(cfg->rng.src);
+    for (unsigned int i = 0; i < cfg->nr_nets; i++)
+        vm_net_config_clear(&cfg->nets[i]);
+    g_free(cfg->nets);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -71,6 +109,18 @@ void vm_config_copy(struct vm_config *dst, const struct vm_config *src)
         dst->disks[i].serial = g_strdup(src->disks[i].serial);
     }
     dst->rng.src = g_strdup(src->rng.src);
+    dst->nets = src->nr_nets ? g_new0(struct vm_net_config, src->nr_nets) : NULL;
+    for (unsigned int i = 0; i < src->nr_nets; i++) {
+        const struct vm_net_config *s = &src->nets[i];
+        struct vm_net_config *d = &dst->nets[i];
+
+        *d = *s;
+        d->tap = g_strdup(s->tap);
+        d->ip = g_strdup(s->ip);
+        d->mask = g_strdup(s->mask);
+        d->id = g_strdup(s->id);
+        d->fds = s->nr_fds ? g_memdup2(s->fds, s->nr_fds * sizeof(int)) : NULL;
+    }
 }
 
 const char *vm_chardev_mode_name(enum vm_chardev_mode mode)
@@ -138,6 +188,57 @@ static int validate_disk(const struct vm_config *cfg, unsigned int i, char **err
     return 0;
 }
 
+static int validate_net(const struct vm_config *cfg, unsigned int i, char **err)
+{
+    const struct vm_net_config *n = &cfg->nets[i];
+    unsigned int qs = n->queue_size;
+
+    if (n->num_queues < 2 || n->num_queues > VM_CONFIG_MAX_NET_QUEUES || n->num_queues % 2) {
+        *err = g_strdup_printf("--net: num_queues=%u must be even, from 2 to %u", n->num_queues,
+                               VM_CONFIG_MAX_NET_QUEUES);
+        return -EINVAL;
+    }
+    if (n->nr_fds && n->nr_fds * 2 != n->num_queues) {
+        *err = g_strdup_printf("--net: num_queues=%u does not match the %u fd(s) given (one "
+                               "per queue pair)",
+                               n->num_queues, n->nr_fds);
+        return -EINVAL;
+    }
+    if (qs < VM_CONFIG_MIN_NET_QUEUE_SIZE || qs > VM_CONFIG_MAX_NET_QUEUE_SIZE || (qs & (qs - 1))) {
+        *err = g_strdup_printf("--net: queue_size=%u must be a power of two from %u to %u", qs,
+                               VM_CONFIG_MIN_NET_QUEUE_SIZE, VM_CONFIG_MAX_NET_QUEUE_SIZE);
+        return -EINVAL;
+    }
+    if (n->mtu && (n->mtu < VM_CONFIG_MIN_NET_MTU || n->mtu > VM_CONFIG_MAX_NET_MTU)) {
+        *err = g_strdup_printf("--net: mtu=%u is out of range (%u to %u)", n->mtu,
+                               VM_CONFIG_MIN_NET_MTU, VM_CONFIG_MAX_NET_MTU);
+        return -EINVAL;
+    }
+    if (n->has_mac && (n->mac[0] & 1)) {
+        *err = g_strdup("--net: mac= must not be a multicast address");
+        return -EINVAL;
+    }
+    if (n->tap && n->nr_fds) {
+        *err = g_strdup("--net: give tap= or fd=, not both");
+        return -EINVAL;
+    }
+    if (n->tap && strlen(n->tap) > 15) {
+        *err = g_strdup_printf("--net: tap=%s is longer than 15 characters", n->tap);
+        return -EINVAL;
+    }
+    for (unsigned int j = 0; j < i; j++) {
+        if (n->id && cfg->nets[j].id && !strcmp(n->id, cfg->nets[j].id)) {
+            *err = g_strdup_printf("--net: id=%s is used twice", n->id);
+            return -EINVAL;
+        }
+        if (n->tap && cfg->nets[j].tap && !strcmp(n->tap, cfg->nets[j].tap)) {
+            *err = g_strdup_printf("--net: tap=%s is used twice", n->tap);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 int vm_config_validate(const struct vm_config *cfg, char **err)
 {
     if (cfg->firmware) {
@@ -184,6 +285,10 @@ int vm_config_validate(const struct vm_config *cfg, char **err)
     }
     for (unsigned int i = 0; i < cfg->nr_disks; i++) {
         if (validate_disk(cfg, i, err))
+            return -EINVAL;
+    }
+    for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+        if (validate_net(cfg, i, err))
             return -EINVAL;
     }
     if (!cfg->rng.src || !*cfg->rng.src) {

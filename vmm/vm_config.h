@@ -44,6 +44,23 @@ struct vm_rng_config {
     char *src; /* default VM_CONFIG_DEFAULT_RNG_SRC */
 };
 
+/* One virtio-net device on a TAP (--net, VmConfig "net"). */
+struct vm_net_config {
+    char *tap;  /* interface name; NULL: the kernel picks vmtapN (or from fds) */
+    char *ip;   /* host-side IPv4 address; NULL: none */
+    char *mask; /* its netmask; NULL: none */
+    uint8_t mac[6];
+    bool has_mac; /* else a random locally administered one */
+    uint8_t host_mac[6];
+    bool has_host_mac;
+    unsigned int num_queues; /* receive + transmit queues: 2 per pair */
+    unsigned int queue_size;
+    unsigned int mtu; /* 0: leave the TAP's, do not tell the guest */
+    int *fds;         /* TAP queue fds from the parent, one per pair */
+    unsigned int nr_fds;
+    char *id; /* NULL: "_net<index>", as CH names them */
+};
+
 struct vm_config {
     char *kernel;
     char *initramfs;
@@ -57,6 +74,8 @@ struct vm_config {
     struct vm_disk_config *disks;     /* nr_disks entries, in PCI order */
     unsigned int nr_disks;
     struct vm_rng_config rng;
+    struct vm_net_config *nets; /* nr_nets entries, in PCI order */
+    unsigned int nr_nets;
 };
 
 #define VM_CONFIG_DEFAULT_MEMORY          (512ull << 20)
@@ -68,6 +87,13 @@ struct vm_config {
 #define VM_CONFIG_MIN_DISK_QUEUE_SIZE     4
 #define VM_CONFIG_MAX_DISK_QUEUE_SIZE     32768
 #define VM_CONFIG_DEFAULT_RNG_SRC         "/dev/urandom"
+#define VM_CONFIG_DEFAULT_NET_QUEUES      2
+#define VM_CONFIG_MAX_NET_QUEUES          32 /* 16 pairs */
+#define VM_CONFIG_DEFAULT_NET_QUEUE_SIZE  256
+#define VM_CONFIG_MIN_NET_QUEUE_SIZE      2
+#define VM_CONFIG_MAX_NET_QUEUE_SIZE      32768
+#define VM_CONFIG_MIN_NET_MTU             68
+#define VM_CONFIG_MAX_NET_MTU             65535
 
 /* Cloud Hypervisor's defaults: serial null, console tty, an rng on
  * /dev/urandom, no disks. */
@@ -79,6 +105,10 @@ void vm_config_copy(struct vm_config *dst, const struct vm_config *src);
 /* Appends a disk with CH's defaults (path unset) and returns it; the
  * pointer is valid until the next call or vm_config_clear(). */
 struct vm_disk_config *vm_config_add_disk(struct vm_config *cfg);
+/* The same for a network device (num_queues and queue_size defaulted). */
+struct vm_net_config *vm_config_add_net(struct vm_config *cfg);
+/* "52:54:00:12:34:56" -> 6 bytes. */
+bool vm_config_parse_mac(const char *s, uint8_t mac[6]);
 
 /* Checks the model as a whole. Returns 0, or -EINVAL with a one-line
  * message in *err (g_free it). */

@@ -22,6 +22,7 @@
 #include "api/server.h"
 #include "log.h"
 #include "vm.h"
+#include "virtio/net.h"
 
 enum vmm_state {
     VMM_NO_VM, /* nothing created yet, or deleted */
@@ -387,7 +388,61 @@ static int vmm_do_info(struct vmm *v, struct vmm_request *r, char **err)
         if (!r->cfg.disks[i].id)
             r->cfg.disks[i].id = g_strdup_printf("_disk%u", i);
     }
+    for (unsigned int i = 0; i < r->cfg.nr_nets; i++) {
+        if (!r->cfg.nets[i].id)
+            r->cfg.nets[i].id = g_strdup_printf("_net%u", i);
+    }
     return 0;
+}
+
+static void add_counter(JsonBuilder *b, const char *name, uint64_t v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, (gint64)v);
+}
+
+/* Cloud Hypervisor's names for the totals, then the same per queue pair. */
+static void vmm_net_counters(JsonBuilder *b, const struct virtio_net *n)
+{
+    struct virtio_net_stats t = {0};
+
+    json_builder_set_member_name(b, virtio_net_id(n));
+    json_builder_begin_object(b);
+    for (unsigned int q = 0; q < virtio_net_pairs(n); q++) {
+        struct virtio_net_stats s;
+
+        virtio_net_pair_stats(n, q, &s);
+        t.rx_bytes += s.rx_bytes;
+        t.rx_frames += s.rx_frames;
+        t.rx_dropped += s.rx_dropped;
+        t.tx_bytes += s.tx_bytes;
+        t.tx_frames += s.tx_frames;
+        t.tx_dropped += s.tx_dropped;
+    }
+    add_counter(b, "rx_bytes", t.rx_bytes);
+    add_counter(b, "rx_frames", t.rx_frames);
+    add_counter(b, "rx_dropped", t.rx_dropped);
+    add_counter(b, "tx_bytes", t.tx_bytes);
+    add_counter(b, "tx_frames", t.tx_frames);
+    add_counter(b, "tx_dropped", t.tx_dropped);
+    add_counter(b, "ctrl_dropped", virtio_net_ctrl_dropped(n));
+    for (unsigned int q = 0; q < virtio_net_pairs(n); q++) {
+        struct virtio_net_stats s;
+        char name[32];
+
+        virtio_net_pair_stats(n, q, &s);
+#define PAIR_COUNTER(field)                                                                        \
+    snprintf(name, sizeof(name), "q%u_" #field, q);                                                \
+    add_counter(b, name, s.field)
+        PAIR_COUNTER(rx_bytes);
+        PAIR_COUNTER(rx_frames);
+        PAIR_COUNTER(rx_dropped);
+        PAIR_COUNTER(tx_bytes);
+        PAIR_COUNTER(tx_frames);
+        PAIR_COUNTER(tx_dropped);
+#undef PAIR_COUNTER
+    }
+    json_builder_end_object(b);
 }
 
 static int vmm_do_counters(struct vmm *v, struct vmm_request *r, char **err)
@@ -403,6 +458,8 @@ static int vmm_do_counters(struct vmm *v, struct vmm_request *r, char **err)
     json_builder_set_member_name(b, "boots");
     json_builder_add_int_value(b, vm_boots(v->vm));
     json_builder_end_object(b);
+    for (unsigned int i = 0; i < vm_nr_nets(v->vm); i++)
+        vmm_net_counters(b, vm_net(v->vm, i));
     json_builder_end_object(b);
     r->counters = json_builder_get_root(b);
     return 0;

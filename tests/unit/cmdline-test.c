@@ -21,6 +21,86 @@ static int parse(struct vm_config *cfg, struct vmm_options *opts, char **err, ..
     return vmm_cmdline_parse(argc, (char **)argv, cfg, opts, err);
 }
 
+static void test_net(void)
+{
+    static const struct {
+        const char *arg;
+        const char *msg;
+    } bad[] = {
+        {"tap=vtap0,mac=52:54:00:12:34", "--net: malformed value in 'mac=52:54:00:12:34'"},
+        {"tap=vtap0,ip=10.0.0", "--net: malformed value in 'ip=10.0.0'"},
+        {"tap=vtap0,mask=", "--net: malformed value in 'mask='"},
+        {"tap=vtap0,num_queues=two", "--net: malformed value in 'num_queues=two'"},
+        {"fd=[3,x]", "--net: malformed value in 'fd=[3,x]'"},
+        {"fd=[3,4", "--net: malformed parameter 'fd=[3,4'"},
+        {"tap=a,colour=red", "--net: unknown parameter 'colour'"},
+        {"tap=a,vhost_user=true", "--net: not yet supported: 'vhost_user=true'"},
+        {"tap=0123456789abcdef", "--net: malformed value in 'tap=0123456789abcdef'"},
+    };
+    static const struct {
+        const char *arg;
+        const char *msg;
+    } invalid[] = {
+        {"tap=a,num_queues=3", "--net: num_queues=3 must be even, from 2 to 32"},
+        {"tap=a,num_queues=34", "--net: num_queues=34 must be even, from 2 to 32"},
+        {"tap=a,queue_size=100", "--net: queue_size=100 must be a power of two from 2 to 32768"},
+        {"tap=a,mtu=20", "--net: mtu=20 is out of range (68 to 65535)"},
+        {"fd=[3,4],num_queues=2", "--net: num_queues=2 does not match the 2 fd(s) given"},
+        {"tap=a,fd=3", "--net: give tap= or fd=, not both"},
+        {"tap=a,mac=01:00:5e:00:00:01", "--net: mac= must not be a multicast address"},
+    };
+    struct vm_config cfg;
+    struct vmm_options opts;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(parse(&cfg, &opts, &err, "--kernel", "/k", "--net",
+                          "tap=vtap0,ip=169.254.10.1,mask=255.255.255.0,mac=52:54:00:0a:00:02,"
+                          "host_mac=52:54:00:0a:00:01,num_queues=4,queue_size=512,mtu=1400,id=n0",
+                          "fd=[3,4]", "--net=fd=5", NULL),
+                    ==, 0);
+    g_assert_cmpint(vm_config_validate(&cfg, &err), ==, 0);
+    g_assert_cmpuint(cfg.nr_nets, ==, 3);
+    g_assert_cmpstr(cfg.nets[0].tap, ==, "vtap0");
+    g_assert_cmpstr(cfg.nets[0].ip, ==, "169.254.10.1");
+    g_assert_cmpstr(cfg.nets[0].mask, ==, "255.255.255.0");
+    g_assert_true(cfg.nets[0].has_mac && cfg.nets[0].has_host_mac);
+    g_assert_cmpuint(cfg.nets[0].mac[5], ==, 2);
+    g_assert_cmpuint(cfg.nets[0].host_mac[5], ==, 1);
+    g_assert_cmpuint(cfg.nets[0].num_queues, ==, 4);
+    g_assert_cmpuint(cfg.nets[0].queue_size, ==, 512);
+    g_assert_cmpuint(cfg.nets[0].mtu, ==, 1400);
+    g_assert_cmpstr(cfg.nets[0].id, ==, "n0");
+    g_assert_cmpuint(cfg.nets[1].nr_fds, ==, 2);
+    g_assert_cmpint(cfg.nets[1].fds[0], ==, 3);
+    g_assert_cmpint(cfg.nets[1].fds[1], ==, 4);
+    g_assert_cmpuint(cfg.nets[1].num_queues, ==, 4);
+    g_assert_null(cfg.nets[1].tap);
+    g_assert_cmpuint(cfg.nets[2].nr_fds, ==, 1);
+    g_assert_cmpuint(cfg.nets[2].num_queues, ==, 2);
+    g_assert_cmpuint(cfg.nets[2].queue_size, ==, 256);
+    vm_config_clear(&cfg);
+    vmm_options_clear(&opts);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(parse(&cfg, &opts, &err, "--kernel", "/k", "--net", bad[i].arg, NULL), ==,
+                        -EINVAL);
+        g_assert_true(g_str_has_prefix(err, bad[i].msg));
+        g_assert_null(strchr(err, '\n'));
+        vm_config_clear(&cfg);
+        vmm_options_clear(&opts);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(invalid); i++) {
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(parse(&cfg, &opts, &err, "--kernel", "/k", "--net", invalid[i].arg, NULL),
+                        ==, 0);
+        g_assert_cmpint(vm_config_validate(&cfg, &err), ==, -EINVAL);
+        g_assert_true(g_str_has_prefix(err, invalid[i].msg));
+        vm_config_clear(&cfg);
+        vmm_options_clear(&opts);
+    }
+}
+
 static void test_defaults(void)
 {
     struct vm_config cfg;
@@ -326,6 +406,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/validate", test_validate);
     g_test_add_func("/cmdline/api-options", test_api_options);
     g_test_add_func("/cmdline/disks-rng-console", test_disks_rng_console);
+    g_test_add_func("/cmdline/net", test_net);
     g_test_add_func("/cmdline/help-version", test_help_version);
     g_test_add_func("/cmdline/sizes", test_sizes);
     return g_test_run();

@@ -93,6 +93,48 @@ static void test_cloud_hypervisor_document(void)
     vm_config_clear(&cfg);
 }
 
+/* CH's NetConfig, and back through config_json_build. */
+static void test_net(void)
+{
+    static const char doc[] =
+        "{\"payload\":{\"kernel\":\"/k\"},\"net\":[{\"tap\":\"vtap0\",\"ip\":\"169.254.10.1\","
+        "\"mask\":\"255.255.255.0\",\"mac\":\"52:54:00:0A:00:02\",\"host_mac\":null,"
+        "\"mtu\":1400,\"iommu\":false,\"num_queues\":4,\"queue_size\":512,"
+        "\"vhost_user\":false,\"vhost_socket\":null,\"vhost_mode\":\"Client\",\"id\":\"n0\","
+        "\"fds\":null,\"rate_limiter_config\":null,\"pci_segment\":0,\"offload_tso\":true,"
+        "\"offload_ufo\":true,\"offload_csum\":true},{}]}";
+    struct vm_config cfg;
+    g_autofree char *err = NULL;
+    g_autofree char *json = NULL;
+
+    g_assert_cmpint(parse(doc, &cfg, &err), ==, 0);
+    g_assert_cmpuint(cfg.nr_nets, ==, 2);
+    g_assert_cmpstr(cfg.nets[0].tap, ==, "vtap0");
+    g_assert_cmpstr(cfg.nets[0].ip, ==, "169.254.10.1");
+    g_assert_cmpstr(cfg.nets[0].mask, ==, "255.255.255.0");
+    g_assert_true(cfg.nets[0].has_mac);
+    g_assert_cmpmem(cfg.nets[0].mac, 6, ((uint8_t[]){0x52, 0x54, 0, 0x0a, 0, 2}), 6);
+    g_assert_false(cfg.nets[0].has_host_mac);
+    g_assert_cmpuint(cfg.nets[0].mtu, ==, 1400);
+    g_assert_cmpuint(cfg.nets[0].num_queues, ==, 4);
+    g_assert_cmpuint(cfg.nets[0].queue_size, ==, 512);
+    g_assert_cmpstr(cfg.nets[0].id, ==, "n0");
+    g_assert_null(cfg.nets[1].tap);
+    g_assert_cmpuint(cfg.nets[1].num_queues, ==, VM_CONFIG_DEFAULT_NET_QUEUES);
+    g_assert_cmpuint(cfg.nets[1].queue_size, ==, VM_CONFIG_DEFAULT_NET_QUEUE_SIZE);
+    json = config_json_to_string(&cfg);
+    vm_config_clear(&cfg);
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(parse(json, &cfg, &err), ==, 0);
+    g_assert_cmpuint(cfg.nr_nets, ==, 2);
+    g_assert_cmpstr(cfg.nets[0].tap, ==, "vtap0");
+    g_assert_cmpmem(cfg.nets[0].mac, 6, ((uint8_t[]){0x52, 0x54, 0, 0x0a, 0, 2}), 6);
+    g_assert_cmpuint(cfg.nets[0].mtu, ==, 1400);
+    g_assert_cmpuint(cfg.nets[0].num_queues, ==, 4);
+    g_assert_false(cfg.nets[1].has_mac);
+    vm_config_clear(&cfg);
+}
+
 /* CH's DiskConfig and RngConfig, and back through config_json_build. */
 static void test_disks_and_rng(void)
 {
@@ -248,7 +290,13 @@ static void test_errors(void)
         {"{\"disks\": [{\"path\": \"/a\", \"vhost_user\": true}]}",
          "disks[0].vhost_user: not supported"},
         {"{\"disks\": [\"/a\"]}", "disks[0]: expected an object, got a string"},
-        {"{\"net\": [{\"tap\": \"tap0\"}]}", "net: not supported"},
+        {"{\"net\": {\"tap\": \"tap0\"}}", "net: expected an array, got an object"},
+        {"{\"net\": [{\"tap\": \"tap0\", \"num_queues\": 64}]}",
+         "net[0].num_queues: 64 is out of range"},
+        {"{\"net\": [{\"mac\": \"52:54:00\"}]}", "net[0].mac: '52:54:00' is not a MAC address"},
+        {"{\"net\": [{\"fds\": [3, 4]}]}", "net[0].fds: not supported"},
+        {"{\"net\": [{\"vhost_user\": true}]}", "net[0].vhost_user: not supported"},
+        {"{\"net\": [{\"offload_tso\": false}]}", "net[0].offload_tso: not supported"},
         {"{\"rng\": {\"src\": 3}}", "rng.src: expected a string, got an integer"},
         {"{\"rng\": {\"src\": \"/dev/random\", \"iommu\": true}}", "rng.iommu: not supported"},
         {"{\"vsock\": {\"cid\": 3, \"socket\": \"/v\"}}", "vsock: not supported"},
@@ -372,6 +420,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config-json/depth", test_depth);
     g_test_add_func("/config-json/round-trip", test_round_trip);
     g_test_add_func("/config-json/disks-and-rng", test_disks_and_rng);
+    g_test_add_func("/config-json/net", test_net);
     g_test_add_func("/config-json/shapes", test_shapes);
     return g_test_run();
 }

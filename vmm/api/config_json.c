@@ -408,6 +408,82 @@ static int parse_disks(JsonNode *node, struct vm_config *cfg, char **err)
     return 0;
 }
 
+/* A MAC address member "52:54:00:12:34:56"; null or absent: *has stays. */
+static int get_mac(JsonObject *o, const char *path, const char *name, uint8_t mac[6], bool *has,
+                   char **err)
+{
+    g_autofree char *s = NULL;
+
+    if (get_string(o, path, name, false, &s, err))
+        return -EINVAL;
+    if (!s)
+        return 0;
+    if (!vm_config_parse_mac(s, mac)) {
+        *err = g_strdup_printf("%s.%s: '%s' is not a MAC address", path, name, s);
+        return -EINVAL;
+    }
+    *has = true;
+    return 0;
+}
+
+/* One NetConfig: {"tap", "ip", "mask", "mac", "host_mac", "mtu",
+ * "num_queues", "queue_size", "id"}. TAP fds cannot travel in JSON. */
+static int parse_one_net(JsonNode *node, const char *path, struct vm_net_config *n, char **err)
+{
+    static const struct unsupported unsupported[] = {
+        {"iommu", NULL},         {"vhost_user", NULL},
+        {"vhost_socket", NULL},  {"vhost_mode", "\"Client\""},
+        {"pci_segment", NULL},   {"rate_limiter_config", NULL},
+        {"fds", NULL},           {"offload_tso", "true"},
+        {"offload_ufo", "true"}, {"offload_csum", "true"},
+    };
+    uint64_t v;
+    JsonObject *o;
+
+    if (get_object(node, path, &o, err) || get_string(o, path, "tap", false, &n->tap, err) ||
+        get_string(o, path, "ip", false, &n->ip, err) ||
+        get_string(o, path, "mask", false, &n->mask, err) ||
+        get_string(o, path, "id", false, &n->id, err) ||
+        get_mac(o, path, "mac", n->mac, &n->has_mac, err) ||
+        get_mac(o, path, "host_mac", n->host_mac, &n->has_host_mac, err))
+        return -EINVAL;
+    v = n->num_queues;
+    if (get_uint(o, path, "num_queues", false, 2, VM_CONFIG_MAX_NET_QUEUES, &v, err))
+        return -EINVAL;
+    n->num_queues = (unsigned int)v;
+    v = n->queue_size;
+    if (get_uint(o, path, "queue_size", false, VM_CONFIG_MIN_NET_QUEUE_SIZE,
+                 VM_CONFIG_MAX_NET_QUEUE_SIZE, &v, err))
+        return -EINVAL;
+    n->queue_size = (unsigned int)v;
+    v = n->mtu;
+    if (get_uint(o, path, "mtu", false, VM_CONFIG_MIN_NET_MTU, VM_CONFIG_MAX_NET_MTU, &v, err))
+        return -EINVAL;
+    n->mtu = (unsigned int)v;
+    return check_unsupported(o, path, unsupported, G_N_ELEMENTS(unsupported), err);
+}
+
+static int parse_net(JsonNode *node, struct vm_config *cfg, char **err)
+{
+    JsonArray *a;
+
+    if (!JSON_NODE_HOLDS_ARRAY(node))
+        return type_error("net", "an array", node, err);
+    a = json_node_get_array(node);
+    if (json_array_get_length(a) > CONFIG_JSON_MAX_DISKS) {
+        *err = g_strdup_printf("net: %u devices are too many (at most %u)",
+                               json_array_get_length(a), CONFIG_JSON_MAX_DISKS);
+        return -EINVAL;
+    }
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        g_autofree char *path = g_strdup_printf("net[%u]", i);
+
+        if (parse_one_net(json_array_get_element(a, i), path, vm_config_add_net(cfg), err))
+            return -EINVAL;
+    }
+    return 0;
+}
+
 /* {"src": PATH, "iommu": false} */
 static int parse_rng(JsonNode *node, struct vm_config *cfg, char **err)
 {
@@ -437,13 +513,12 @@ static const struct {
 } sections[] = {
     {"cpus", parse_cpus},     {"memory", parse_memory},   {"payload", parse_payload},
     {"serial", parse_serial}, {"console", parse_console}, {"disks", parse_disks},
-    {"rng", parse_rng},
+    {"rng", parse_rng},       {"net", parse_net},
 };
 
 /* CH's VmConfig members that Vireo has no section for yet. */
 static const struct unsupported top_unsupported[] = {
     {"rate_limit_groups", NULL},
-    {"net", NULL},
     {"balloon", NULL},
     {"fs", NULL},
     {"generic_vhost_user", NULL},
@@ -575,6 +650,36 @@ static void add_string(JsonBuilder *b, const char *name, const char *value)
     json_builder_add_string_value(b, value);
 }
 
+static void add_mac(JsonBuilder *b, const char *name, const uint8_t *m)
+{
+    g_autofree char *s =
+        g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+
+    add_string(b, name, s);
+}
+
+static void build_net(JsonBuilder *b, const struct vm_net_config *n)
+{
+    json_builder_begin_object(b);
+    add_string(b, "tap", n->tap);
+    add_string(b, "ip", n->ip);
+    add_string(b, "mask", n->mask);
+    if (n->has_mac)
+        add_mac(b, "mac", n->mac);
+    if (n->has_host_mac)
+        add_mac(b, "host_mac", n->host_mac);
+    if (n->mtu) {
+        json_builder_set_member_name(b, "mtu");
+        json_builder_add_int_value(b, n->mtu);
+    }
+    json_builder_set_member_name(b, "num_queues");
+    json_builder_add_int_value(b, n->num_queues);
+    json_builder_set_member_name(b, "queue_size");
+    json_builder_add_int_value(b, n->queue_size);
+    add_string(b, "id", n->id);
+    json_builder_end_object(b);
+}
+
 static void build_disk(JsonBuilder *b, const struct vm_disk_config *d)
 {
     json_builder_begin_object(b);
@@ -631,6 +736,14 @@ void config_json_build(JsonBuilder *b, const struct vm_config *cfg)
         json_builder_begin_array(b);
         for (unsigned int i = 0; i < cfg->nr_disks; i++)
             build_disk(b, &cfg->disks[i]);
+        json_builder_end_array(b);
+    }
+
+    if (cfg->nr_nets) {
+        json_builder_set_member_name(b, "net");
+        json_builder_begin_array(b);
+        for (unsigned int i = 0; i < cfg->nr_nets; i++)
+            build_net(b, &cfg->nets[i]);
         json_builder_end_array(b);
     }
 

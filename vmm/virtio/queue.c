@@ -294,3 +294,23 @@ bool virtq_has_available(struct virtq *q)
         return false;
     return load16_acquire(avail + 2) != q->next_avail;
 }
+
+uint16_t virtq_wait_for_more(struct virtq *q)
+{
+    uint8_t *desc, *avail, *used;
+    uint16_t seen;
+
+    if (q->broken || ring_ptrs(q, &desc, &avail, &used) < 0)
+        return 0;
+    seen = load16_acquire(avail + 2);
+    if (q->event_idx) {
+        store16(used + USED_RING_OFF + (size_t)USED_ELEM_SIZE * q->size, seen);
+    } else {
+        uint16_t flags = load16(used);
+
+        store16(used, flags & ~VIRTQ_USED_F_NO_NOTIFY);
+    }
+    /* Our store must be visible before we read avail idx again. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return (uint16_t)(load16_acquire(avail + 2) - q->next_avail);
+}

@@ -73,4 +73,10 @@ void virtq_set_notification(struct virtq *q, bool enable);
  * the re-check after virtq_set_notification(q, true). */
 bool virtq_has_available(struct virtq *q);
 
+/* For a device that needs more buffers than the driver made available (a
+ * receive queue short of room for a frame): asks for a kick when buffers
+ * beyond those already there arrive, and returns how many chains are
+ * available now, not yet popped. */
+uint16_t virtq_wait_for_more(struct virtq *q);
+
 #endif
