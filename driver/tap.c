@@ -88,6 +88,11 @@ int vireo_tap_create(const char *name, unsigned int queues, int *fds, char **ifn
                 g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
                             _("cannot open queue %u of the tap device '%s': %s"), i, actual,
                             g_strerror(-ret));
+            else if (ret == -EPERM || ret == -EACCES)
+                g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
+                            _("cannot create the tap device '%s': %s (making taps needs "
+                              "CAP_NET_ADMIN: the system daemon, vireo:///system)"),
+                            shown, g_strerror(-ret));
             else
                 g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
                             _("cannot create the tap device '%s': %s"), shown, g_strerror(-ret));

@@ -8,15 +8,18 @@ domifstat and the live XML show them; they are gone after destroy and after
 a kill -9 of the VMM. A missing bridge, an unknown network and passt are
 refused naming them, leaving no tap behind."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from xml.etree import ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vireo_driver_test import Daemon, Tap, VMM, STUB, need_real_vmm, vm_xml  # noqa: E402
+from vireo_driver_test import (DAEMON, Daemon, Tap, VMM, STUB, need_real_vmm,  # noqa: E402
+                               vm_xml)
 
 tap = Tap()
 try:
@@ -283,6 +286,36 @@ try:
             "passt: VIR_ERR_CONFIG_UNSUPPORTED, never a fake success")
     dom.undefine()
     conn.close()
+
+    # ---- a daemon without CAP_NET_ADMIN names the tap and the reason ----
+    if shutil.which("setpriv"):
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        udir = tempfile.mkdtemp(prefix="vireo-net-user.")
+        os.chmod(udir, 0o777)
+        uenv = dict(os.environ, HOME=udir, XDG_RUNTIME_DIR=udir, XDG_CONFIG_HOME=udir,
+                    XDG_CACHE_HOME=udir)
+        usock = os.path.join(udir, "sock")
+        ud = subprocess.Popen(
+            nobody + [DAEMON, "--socket", usock, "--config-dir", os.path.join(udir, "conf"),
+                      "--run-dir", os.path.join(udir, "run"), "--log-dir",
+                      os.path.join(udir, "log")],
+            env=uenv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: os.path.exists(usock), 5)
+            with open(os.path.join(udir, "u.xml"), "w") as f:
+                f.write(vm_xml("user1", STUB, "stub.test=hang",
+                               "<interface type='ethernet'/>"))
+            r = subprocess.run(nobody + ["virsh", "-c", f"vireo+unix:///system?socket={usock}",
+                                         "create", os.path.join(udir, "u.xml")],
+                               capture_output=True, text=True, env=uenv, timeout=60 * SCALE)
+            tap.ok(r.returncode != 0 and "cannot create the tap device 'vnetN'" in r.stderr and
+                   "CAP_NET_ADMIN" in r.stderr and vnets() == left,
+                   "without CAP_NET_ADMIN: the error names the tap and why, no tap is left",
+                   r.stderr)
+        finally:
+            ud.kill()
+            ud.wait()
+            shutil.rmtree(udir, ignore_errors=True)
 finally:
     d.cleanup()
     subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
