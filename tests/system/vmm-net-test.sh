@@ -7,7 +7,8 @@
 #       over TCP, each checked by sha256 on the other side; vm.counters.
 #  net1 tap=vtap1, num_queues=4, mtu=1400: the guest sees 2 queue pairs
 #       (2 vCPUs) and MTU 1400, and pings over it.
-#  net2 fd=N: a TAP the test opened and handed over, as libvirt does.
+#  net2 fd=[A,B]: two queues of a multiqueue TAP the test opened and handed
+#       over, as libvirt does: 2 queue pairs in the guest, ping.
 # Then bad --net values: one line naming the option, exit 1.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
@@ -37,11 +38,13 @@ fi
 guest=$cache/guest
 mb=${VIREO_NET_TEST_MB:-100}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmm-net-test.XXXXXX")
+# The API socket apart: $TMPDIR may be a file system without sockets (9p).
+sockdir=$(mktemp -d /tmp/vmm-net-test-sock.XXXXXX)
 pids=()
 cleanup() {
     local p
     for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf -- "$work"
+    rm -rf -- "$work" "$sockdir"
 }
 trap cleanup EXIT
 
@@ -138,15 +141,19 @@ for t in ts:
     t.join()
 EOF
 
-# Opens TAP vtap2 the way libvirt does (IFF_VNET_HDR, no packet info) and
-# execs the VMM with the fd inherited as fd=N.
+# Opens two queues of the multiqueue TAP vtap2 the way libvirt does
+# (IFF_VNET_HDR, no packet info) and execs the VMM with them inherited as
+# fd=[A,B].
 cat >"$work/withtap.py" <<'EOF'
 import fcntl, os, struct, sys
-fd = os.open("/dev/net/tun", os.O_RDWR)
-ifr = struct.pack("16sH", b"vtap2", 0x0002 | 0x1000 | 0x4000)  # TAP, NO_PI, VNET_HDR
-fcntl.ioctl(fd, 0x400454CA, ifr)  # TUNSETIFF
-os.set_inheritable(fd, True)
-args = [a.replace("@FD@", str(fd)) for a in sys.argv[1:]]
+fds = []
+for _ in range(2):
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    # TAP, MULTI_QUEUE, NO_PI, VNET_HDR; TUNSETIFF
+    fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH", b"vtap2", 0x0002 | 0x0100 | 0x1000 | 0x4000))
+    os.set_inheritable(fd, True)
+    fds.append(str(fd))
+args = [a.replace("@FDS@", "[" + ",".join(fds) + "]") for a in sys.argv[1:]]
 os.execv(args[0], args)
 EOF
 
@@ -158,10 +165,10 @@ mac0=52:54:00:0a:00:02 mac1=52:54:00:0b:00:02 mac2=52:54:00:0c:00:02
 # so the server starts once vtap0 is up.
 "$py" "$work/withtap.py" "$vmm" -v --serial "file=$work/net.serial" \
     --kernel "$guest/vmlinux" --initramfs "$guest/initramfs.cpio.gz" \
-    --cpus boot=2 --memory size=768M --console off --api-socket "path=$work/api.sock" \
+    --cpus boot=2 --memory size=768M --console off --api-socket "path=$sockdir/api.sock" \
     --net "tap=vtap0,ip=169.254.10.1,mask=255.255.255.0,mac=$mac0" \
     --net "tap=vtap1,ip=169.254.11.1,mask=255.255.255.0,mac=$mac1,num_queues=4,mtu=1400" \
-    --net "fd=@FD@,ip=169.254.12.1,mask=255.255.255.0,mac=$mac2,id=passed" \
+    --net "fd=@FDS@,ip=169.254.12.1,mask=255.255.255.0,mac=$mac2,id=passed" \
     --cmdline "console=ttyS0 quiet vireo.check=net vireo.end=hang vireo.net=$mac0/169.254.10.2/24/169.254.10.1/$mb vireo.net=$mac1/169.254.11.2/24/169.254.11.1 vireo.net=$mac2/169.254.12.2/24/169.254.12.1" \
     >"$work/net.out" 2>"$work/net.err" &
 pid=$!
@@ -183,7 +190,7 @@ for ((i = 0; i < 300; i++)); do
 done
 check "vtap1 is a multiqueue TAP with MTU 1400" net eval \
     'ip -d link show dev vtap1 | grep -q "mtu 1400" && ip -d link show dev vtap1 | grep -q multi_queue'
-check "the passed fd's vtap2 gets ip=169.254.12.1" net eval \
+check "the passed fds' vtap2 gets ip=169.254.12.1" net eval \
     'ip -4 addr show dev vtap2 | grep -q "inet 169.254.12.1/24"'
 check "the guest reaches init" net wait_for net "VIREO-INIT up" 180
 secs=$((120 + mb * 12))
@@ -206,9 +213,10 @@ check "net1 (num_queues=4) shows 2 queue pairs in the guest" net is "$(result ne
 check "net1 negotiated MQ" net eval '[ "$(result net 1_features | cut -c23)" = 1 ]'
 check "net1's MTU in the guest is 1400 (VIRTIO_NET_F_MTU)" net is "$(result net 1_mtu)" 1400
 check "net1 pings the host" net is "$(result net 1_ping)" ok
-check "net2 (fd= from the parent) pings the host" net is "$(result net 2_ping)" ok
+check "net2 (fd=[A,B] from the parent) shows 2 queue pairs and pings the host" net eval \
+    'is "$(result net 2_queues)" 2 && is "$(result net 2_ping)" ok'
 
-"$remote" --api-socket "$work/api.sock" counters >"$work/counters" 2>&1
+"$remote" --api-socket "$sockdir/api.sock" counters >"$work/counters" 2>&1
 "$py" -c 'import json, sys
 for dev, c in json.load(open(sys.argv[1])).items():
     for k, v in c.items():

@@ -1,7 +1,8 @@
 /* virtio-net: one worker thread per queue pair moves frames between the
  * pair's virtqueues and its backend fd; the first pair's worker also serves
  * the control queue. Frames go through a bounce buffer in both directions so
- * that what the guest may still change is never read twice. */
+ * that what the guest may still change is never read twice. What the guest
+ * asks for is checked in virtio/net_request.c. */
 #include "config.h"
 
 #include "virtio/net.h"
@@ -16,188 +17,15 @@
 
 #include "log.h"
 
-#define MAX_CTRL_CMD 8192u /* a MAC filter table of ~1300 addresses */
-#define BUDGET       256   /* frames per direction before looking at the others */
-#define BUF_SIZE     (VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MAX_FRAME)
-
-#define GUEST_OFFLOAD_BITS                                                                         \
-    (1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_GUEST_TSO4 |                           \
-     1ull << VIRTIO_NET_F_GUEST_TSO6 | 1ull << VIRTIO_NET_F_GUEST_ECN |                            \
-     1ull << VIRTIO_NET_F_GUEST_UFO)
-
-/* ---- parsing ---- */
-
-static uint16_t get_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
+#define MAX_CTRL_CMD  8192u /* a MAC filter table of ~1300 addresses */
+#define BUDGET        256   /* frames per direction before looking at the others */
+#define MAX_RX_CHAINS 256   /* receive chains one frame may take (MRG_RXBUF) */
+#define BUF_SIZE      (VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MAX_FRAME)
 
 static bool has(uint64_t features, unsigned int bit)
 {
     return features & (1ull << bit);
 }
-
-/* The header rules of 5.1.6.2 from the device's side: only what was
- * negotiated, offsets inside the frame. */
-static bool tx_hdr_ok(const uint8_t *h, size_t frame_len, uint64_t f)
-{
-    uint8_t flags = h[0], gso = h[1];
-    uint16_t hdr_len = get_le16(h + 2), gso_size = get_le16(h + 4);
-    uint16_t csum_start = get_le16(h + 6), csum_offset = get_le16(h + 8);
-
-    if (flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
-        return false;
-    if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-        if (!has(f, VIRTIO_NET_F_CSUM))
-            return false;
-        if ((size_t)csum_start + csum_offset + 2 > frame_len)
-            return false;
-    }
-    if ((gso & VIRTIO_NET_HDR_GSO_ECN) && !has(f, VIRTIO_NET_F_HOST_ECN))
-        return false;
-    switch (gso & ~VIRTIO_NET_HDR_GSO_ECN) {
-    case VIRTIO_NET_HDR_GSO_NONE:
-        return !(gso & VIRTIO_NET_HDR_GSO_ECN);
-    case VIRTIO_NET_HDR_GSO_TCPV4:
-        if (!has(f, VIRTIO_NET_F_HOST_TSO4))
-            return false;
-        break;
-    case VIRTIO_NET_HDR_GSO_TCPV6:
-        if (!has(f, VIRTIO_NET_F_HOST_TSO6))
-            return false;
-        break;
-    case VIRTIO_NET_HDR_GSO_UDP:
-        if (!has(f, VIRTIO_NET_F_HOST_UFO))
-            return false;
-        break;
-    default:
-        return false;
-    }
-    /* A segment size of 0 or headers longer than the frame: the kernel would
-     * have to guess. */
-    return gso_size != 0 && hdr_len <= frame_len && (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
-}
-
-int virtio_net_tx_frame(const struct guest_memory *mem, const struct virtq_chain *chain,
-                        uint64_t features, bool vnet_hdr, uint8_t *out)
-{
-    uint64_t frame_len;
-    size_t at = 0;
-
-    if (chain->writable_seen)
-        return -EINVAL; /* a transmit chain is driver->device only */
-    if (chain->readable < VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MIN_FRAME ||
-        chain->readable > VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MAX_FRAME)
-        return -EINVAL;
-    frame_len = chain->readable - VIRTIO_NET_HDR_SIZE;
-    for (unsigned int i = 0; i < chain->nr_bufs; i++) {
-        const struct virtq_buf *b = &chain->bufs[i];
-
-        if (guest_memory_read(mem, b->gpa, out + at, b->len) < 0)
-            return -EINVAL;
-        at += b->len;
-    }
-    /* Checked on our copy: the guest cannot change it behind us. */
-    if (!tx_hdr_ok(out, frame_len, features))
-        return -EINVAL;
-    if (!vnet_hdr) {
-        if (out[0] || out[1])
-            return -EINVAL; /* no offloads were offered: nothing to ask for */
-        memmove(out, out + VIRTIO_NET_HDR_SIZE, frame_len);
-        return (int)frame_len;
-    }
-    out[10] = out[11] = 0; /* num_buffers means nothing on transmit */
-    return (int)(frame_len + VIRTIO_NET_HDR_SIZE);
-}
-
-static void ctrl_mac_table(const uint8_t *d, size_t len, struct virtio_net_ctrl_cmd *out)
-{
-    /* Two tables (unicast, multicast): le32 entries, then 6 bytes each. */
-    for (int t = 0; t < 2; t++) {
-        uint32_t n;
-
-        if (len < 4)
-            return;
-        memcpy(&n, d, 4);
-        n = le32toh(n);
-        d += 4;
-        len -= 4;
-        if (n > len / 6)
-            return;
-        d += 6u * n;
-        len -= 6u * n;
-    }
-    if (len == 0) {
-        out->ack = VIRTIO_NET_OK;
-        out->malformed = false;
-    }
-}
-
-void virtio_net_ctrl_parse(const uint8_t *cmd, size_t len, uint64_t features,
-                           unsigned int max_pairs, struct virtio_net_ctrl_cmd *out)
-{
-    const uint8_t *d = cmd + 2;
-    size_t dlen = len - 2;
-    uint64_t v;
-
-    out->ack = VIRTIO_NET_ERR;
-    out->action = VIRTIO_NET_CTRL_ACT_NONE;
-    out->arg = 0;
-    out->malformed = true;
-    if (len < 2)
-        return;
-    switch (cmd[0]) {
-    case VIRTIO_NET_CTRL_RX:
-        /* PROMISC .. NOBCAST, one byte on/off: we forward everything. */
-        if (has(features, VIRTIO_NET_F_CTRL_RX) && cmd[1] <= 5 && dlen == 1) {
-            out->ack = VIRTIO_NET_OK;
-            out->malformed = false;
-        }
-        return;
-    case VIRTIO_NET_CTRL_MAC:
-        if (cmd[1] == 0 && has(features, VIRTIO_NET_F_CTRL_RX))
-            ctrl_mac_table(d, dlen, out);
-        else if (cmd[1] == 1 && dlen == 6) {
-            out->ack = VIRTIO_NET_OK; /* ADDR_SET: nothing filters on it */
-            out->malformed = false;
-        }
-        return;
-    case VIRTIO_NET_CTRL_ANNOUNCE:
-        if (cmd[1] == 0 && dlen == 0) {
-            out->ack = VIRTIO_NET_OK;
-            out->malformed = false;
-        }
-        return;
-    case VIRTIO_NET_CTRL_MQ:
-        if (!has(features, VIRTIO_NET_F_MQ) || cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET ||
-            dlen != 2)
-            return;
-        out->malformed = false;
-        v = get_le16(d);
-        if (v < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || v > max_pairs)
-            return; /* well formed, but not a number we can do: ERR */
-        out->ack = VIRTIO_NET_OK;
-        out->action = VIRTIO_NET_CTRL_ACT_SET_PAIRS;
-        out->arg = v;
-        return;
-    case VIRTIO_NET_CTRL_GUEST_OFFLOADS:
-        if (!has(features, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) || cmd[1] != 0 || dlen != 8)
-            return;
-        out->malformed = false;
-        memcpy(&v, d, 8);
-        v = le64toh(v);
-        if (v & ~(features & GUEST_OFFLOAD_BITS))
-            return;
-        out->ack = VIRTIO_NET_OK;
-        out->action = VIRTIO_NET_CTRL_ACT_SET_OFFLOADS;
-        out->arg = v;
-        return;
-    default:
-        return;
-    }
-}
-
-/* ---- the device ---- */
 
 struct net_pair {
     struct virtio_net *n;
@@ -295,7 +123,7 @@ static int rx_deliver(struct net_pair *p)
     const struct guest_memory *mem = n->act.mem;
     bool mrg = has(n->act.features, VIRTIO_NET_F_MRG_RXBUF);
     uint16_t start = p->rx->next_avail;
-    uint16_t heads[VIRTQ_MAX_SIZE > 256 ? 256 : VIRTQ_MAX_SIZE];
+    uint16_t heads[MAX_RX_CHAINS];
     uint32_t lens[G_N_ELEMENTS(heads)];
     unsigned int used = 0;
     size_t off = 0;
@@ -340,14 +168,15 @@ static int rx_deliver(struct net_pair *p)
     nb[0] = used & 0xff;
     nb[1] = used >> 8;
     chain_scatter(mem, &p->first, 10, nb, 2);
+    /* Counted first: whoever sees the used ring sees the counters too. */
+    count(&n->stats[p->index].rx_frames, 1);
+    count(&n->stats[p->index].rx_bytes, p->rx_len - VIRTIO_NET_HDR_SIZE);
     for (unsigned int i = 0; i < used; i++) {
         r = virtq_push(p->rx, heads[i], lens[i]);
         if (r < 0)
             return r;
     }
     p->rx_pushed = true;
-    count(&n->stats[p->index].rx_frames, 1);
-    count(&n->stats[p->index].rx_bytes, p->rx_len - VIRTIO_NET_HDR_SIZE);
     return 1;
 }
 
@@ -624,6 +453,9 @@ static gpointer pair_run(gpointer opaque)
         }
         busy = false;
         ctrl_process(p);
+        /* Again: kicks that came while the pair was off were drained, and
+         * the wake-up that turned it on must find their buffers now. */
+        on = __atomic_load_n(&n->enabled[p->index], __ATOMIC_ACQUIRE);
         if (on) {
             busy |= tx_process(p);
             busy |= rx_process(p);
@@ -829,7 +661,7 @@ int virtio_net_new(const struct virtio_net_opts *o, struct virtio_net **out, cha
     if (o->backend.vnet_hdr && o->backend.offloads)
         f |= 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_HOST_TSO4 |
              1ull << VIRTIO_NET_F_HOST_TSO6 | 1ull << VIRTIO_NET_F_HOST_ECN |
-             1ull << VIRTIO_NET_F_HOST_UFO | GUEST_OFFLOAD_BITS |
+             1ull << VIRTIO_NET_F_HOST_UFO | VIRTIO_NET_GUEST_OFFLOADS |
              1ull << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS;
     n->offered = f;
     n->enabled[0] = true;

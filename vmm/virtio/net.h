@@ -1,7 +1,8 @@
 /* virtio-net (virtio 1.x, section 5.1): receive/transmit queue pairs in
  * front of a network backend (net/backend.h), a control queue, and per-pair
- * counters. The transmit-frame builder and the control-command parser are
- * pure functions over guest memory so tests and fuzzers can drive them. */
+ * counters. The transmit-frame builder and the control-command parser
+ * (virtio/net_request.c) are pure functions over guest memory so tests and
+ * fuzzers can drive them. */
 #ifndef VIREO_VMM_VIRTIO_NET_H
 #define VIREO_VMM_VIRTIO_NET_H
 
@@ -45,6 +46,12 @@
 /* The largest frame either way: 64 KiB of IP plus an Ethernet/VLAN header. */
 #define VIRTIO_NET_MAX_FRAME (65535u + 18u)
 #define VIRTIO_NET_MIN_FRAME 14u /* an Ethernet header */
+
+/* The receive offloads a guest may take. */
+#define VIRTIO_NET_GUEST_OFFLOADS                                                                  \
+    (1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_GUEST_TSO4 |                           \
+     1ull << VIRTIO_NET_F_GUEST_TSO6 | 1ull << VIRTIO_NET_F_GUEST_ECN |                            \
+     1ull << VIRTIO_NET_F_GUEST_UFO)
 
 /* Control queue (5.1.6.5). */
 #define VIRTIO_NET_OK                   0
