@@ -41,6 +41,8 @@ void vireo_driver_free(struct vireo_driver *drv)
     vireo_domain_list_free(drv->domains);
     vireo_host_info_free(drv->host);
     g_free(drv->run_user);
+    if (drv->networks)
+        g_hash_table_unref(drv->networks);
     g_free(drv->emulator);
     g_free(drv->log_dir);
     g_free(drv->run_dir);

@@ -31,6 +31,8 @@ struct vireo_driver {
     uid_t run_uid;
     gid_t run_gid;
     char *run_user; /* for messages */
+    /* vireo.conf: network.NAME = "BRIDGE"; NULL when none. */
+    GHashTable *networks;
 };
 
 /* emulator: the vireo-vmm binary the driver runs; log_dir: where each
@@ -38,7 +40,7 @@ struct vireo_driver {
 struct vireo_driver *vireo_driver_new(bool privileged, const char *config_dir, const char *run_dir,
                                       const char *log_dir, const char *emulator);
 
-/* Reads vireo.conf in the config dir (user=, group=). A missing file is
+/* Reads vireo.conf in the config dir (user=, group=, network.NAME=). A missing file is
  * fine; a bad one is an error. */
 int vireo_driver_load_config(struct vireo_driver *drv, GError **error)
     __attribute__((warn_unused_result));
@@ -131,6 +133,9 @@ VIREO_ENTRY(vireo_connect_domain_event_callback_deregister_any);
 
 /* console.c */
 VIREO_ENTRY(vireo_domain_open_console);
+
+/* network.c */
+VIREO_ENTRY(vireo_domain_interface_stats);
 
 /* The connection state of one client. */
 struct vireo_conn {

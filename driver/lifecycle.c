@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <string.h>
 
+#include "conf.h"
 #include "driver.h"
 #include "error.h"
 #include "process.h"
@@ -426,59 +427,25 @@ VIREO_ENTRY(vireo_domain_set_memory_flags)
 
 /* ---- the daemon ---- */
 
-/* `key = "value"` or `key = value`, # comments: the syntax of libvirt's
- * qemu.conf, for the keys Vireo knows. */
-static int parse_conf_line(const char *path, unsigned int lineno, char *line, char **user,
-                           char **group, GError **error)
-{
-    char *eq, *key, *value;
-
-    if ((eq = strchr(line, '#')))
-        *eq = '\0';
-    g_strstrip(line);
-    if (!*line)
-        return 0;
-    if (!(eq = strchr(line, '='))) {
-        g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_CONF_SYNTAX,
-                    _("configuration file syntax error: %s:%u: expected key = value"), path,
-                    lineno);
-        return -1;
-    }
-    *eq = '\0';
-    key = g_strstrip(line);
-    value = g_strstrip(eq + 1);
-    if (value[0] == '"' && strlen(value) >= 2 && value[strlen(value) - 1] == '"') {
-        value[strlen(value) - 1] = '\0';
-        value++;
-    }
-    if (!strcmp(key, "user")) {
-        g_free(*user);
-        *user = g_strdup(value);
-    } else if (!strcmp(key, "group")) {
-        g_free(*group);
-        *group = g_strdup(value);
-    } else {
-        g_warning(_("%s:%u: unknown setting '%s' ignored"), path, lineno, key);
-    }
-    return 0;
-}
-
 int vireo_driver_load_config(struct vireo_driver *drv, GError **error)
 {
     g_autofree char *path = g_build_filename(drv->config_dir, "vireo.conf", NULL);
     g_autofree char *text = NULL;
-    g_autofree char *user = NULL;
-    g_autofree char *group = NULL;
-    g_auto(GStrv) lines = NULL;
+    g_auto(vireo_conf) conf = {0};
+    const char *user, *group;
     struct passwd *pw;
     struct group *gr;
 
     if (!g_file_get_contents(path, &text, NULL, NULL))
         return 0; /* no file: the VMM runs as the daemon's user */
-    lines = g_strsplit(text, "\n", 0);
-    for (guint i = 0; lines[i]; i++)
-        if (parse_conf_line(path, i + 1, lines[i], &user, &group, error) < 0)
-            return -1;
+    if (vireo_conf_parse(&conf, path, text, error) < 0)
+        return -1;
+    if (conf.networks) {
+        g_clear_pointer(&drv->networks, g_hash_table_unref);
+        drv->networks = g_steal_pointer(&conf.networks);
+    }
+    user = conf.user;
+    group = conf.group;
     if (!user && !group)
         return 0;
     if (!drv->privileged) {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "network.h"
 #include "vmconfig.h"
 
 /* How long SIGTERM gets before SIGKILL, and a graceful destroy in all. */
@@ -557,9 +558,35 @@ static int high_fd(int fd)
     return moved;
 }
 
+/* Moves the tap fds above 10 and above every fd number the child gives
+ * them, so that its dup2() calls never clobber one not yet moved. */
+static int high_net_fds(GArray *fds, GError **error)
+{
+    int floor = MAX(10, VIREO_VMCONFIG_FIRST_NET_FD + (int)fds->len);
+
+    for (guint i = 0; i < fds->len; i++) {
+        int *fd = &g_array_index(fds, int, i);
+        int moved;
+
+        if (*fd >= floor)
+            continue;
+        if ((moved = fcntl(*fd, F_DUPFD_CLOEXEC, floor)) < 0) {
+            int saved = errno;
+            g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
+                        _("cannot move a tap fd: %s"), g_strerror(saved));
+            return -1;
+        }
+        close(*fd);
+        *fd = moved;
+    }
+    return 0;
+}
+
 struct launch {
     char **argv;
     int null_fd, log_fd, api_fd, event_fd;
+    const int *net_fds; /* become VIREO_VMCONFIG_FIRST_NET_FD... in the VMM */
+    unsigned int nr_net_fds;
     bool run_as;
     uid_t uid;
     gid_t gid;
@@ -574,7 +601,11 @@ static void G_GNUC_NORETURN child_exec(const struct launch *l)
     if (dup2(l->null_fd, 0) < 0 || dup2(l->log_fd, 1) < 0 || dup2(l->log_fd, 2) < 0 ||
         dup2(l->api_fd, 3) < 0 || dup2(l->event_fd, 4) < 0)
         _exit(127);
-    syscall(SYS_close_range, 5, ~0u, 0);
+    /* The sources sit above every target (high_net_fds()). */
+    for (unsigned int i = 0; i < l->nr_net_fds; i++)
+        if (dup2(l->net_fds[i], VIREO_VMCONFIG_FIRST_NET_FD + (int)i) < 0)
+            _exit(127);
+    syscall(SYS_close_range, VIREO_VMCONFIG_FIRST_NET_FD + l->nr_net_fds, ~0u, 0);
     setsid();
     if (l->run_as && (setgroups(1, &l->gid) < 0 || setgid(l->gid) < 0 || setuid(l->uid) < 0)) {
         if (write(2, setid_failed, sizeof(setid_failed) - 1) < 0)
@@ -622,6 +653,7 @@ int vireo_process_start(struct vireo_driver *drv, struct vireo_domain *dom,
     g_autoptr(vireo_domain_def) live = NULL;
     g_autofree char *config = NULL;
     g_autofree char *info = NULL;
+    g_autoptr(GArray) net_fds = g_array_new(FALSE, FALSE, sizeof(int));
     struct vireo_vm *vm = NULL;
     struct launch l = {.null_fd = -1, .log_fd = -1, .api_fd = -1, .event_fd = -1};
     int reader_fd = -1;
@@ -643,6 +675,15 @@ int vireo_process_start(struct vireo_driver *drv, struct vireo_domain *dom,
                     _("cannot create the run or log directory: %s"), g_strerror(saved));
         return -1;
     }
+    /* The taps: the VMM inherits their fds and owns them from then on. */
+    if (vireo_network_prepare(drv, live, net_fds, error) < 0)
+        return -1;
+    if (high_net_fds(net_fds, error) < 0) {
+        vireo_network_close_fds(net_fds);
+        return -1;
+    }
+    l.net_fds = (const int *)(void *)net_fds->data;
+    l.nr_net_fds = net_fds->len;
     id = drv->next_id++;
 
     vm = g_new0(struct vireo_vm, 1);
@@ -708,6 +749,7 @@ int vireo_process_start(struct vireo_driver *drv, struct vireo_domain *dom,
     close_fd(&l.event_fd);
     close_fd(&l.log_fd);
     close_fd(&l.null_fd);
+    vireo_network_close_fds(net_fds);
     g_info("domain '%s': VMM started, pid %d", live->name, (int)pid);
 
     if (vireo_monitor_call(vm->api_socket, vm->pidfd, "PUT", "vm.create", config, NULL, error) <
@@ -766,6 +808,7 @@ fail:
     close_fd(&l.event_fd);
     close_fd(&l.log_fd);
     close_fd(&l.null_fd);
+    vireo_network_close_fds(net_fds);
     if (reader_fd >= 0)
         close(reader_fd);
     explain_failure(error, vm->log_path, log_offset);

@@ -77,6 +77,44 @@ static void add_disks(JsonBuilder *b, const struct vireo_domain_def *def)
     json_builder_end_array(b);
 }
 
+unsigned int vireo_vmconfig_net_fds(const struct vireo_net_def *net)
+{
+    return net->queues ? net->queues : 1;
+}
+
+/* One NetConfig per interface; its taps are fds the VMM inherits, numbered
+ * from VIREO_VMCONFIG_FIRST_NET_FD in interface order. */
+static void add_nets(JsonBuilder *b, const struct vireo_domain_def *def)
+{
+    int fd = VIREO_VMCONFIG_FIRST_NET_FD;
+
+    json_builder_set_member_name(b, "net");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < def->nets->len; i++) {
+        const struct vireo_net_def *n = def->nets->pdata[i];
+        unsigned int pairs = vireo_vmconfig_net_fds(n);
+        char mac[18];
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "fds");
+        json_builder_begin_array(b);
+        for (unsigned int q = 0; q < pairs; q++)
+            json_builder_add_int_value(b, fd++);
+        json_builder_end_array(b);
+        vireo_mac_format(n->mac, mac);
+        add_string(b, "mac", mac);
+        json_builder_set_member_name(b, "num_queues");
+        json_builder_add_int_value(b, 2 * pairs);
+        if (n->mtu) {
+            json_builder_set_member_name(b, "mtu");
+            json_builder_add_int_value(b, n->mtu);
+        }
+        add_string(b, "id", n->alias);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
 char *vireo_vmconfig_build(const struct vireo_domain_def *def, GError **error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -84,11 +122,14 @@ char *vireo_vmconfig_build(const struct vireo_domain_def *def, GError **error)
     g_autoptr(JsonNode) root = NULL;
     unsigned int max_vcpus = def->max_vcpus > def->vcpus ? def->max_vcpus : def->vcpus;
 
-    if (def->nets->len) {
-        g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_CONFIG_UNSUPPORTED,
-                    _("unsupported configuration: <interface>: Vireo cannot start domains with "
-                      "network interfaces yet"));
-        return NULL;
+    for (guint i = 0; i < def->nets->len; i++) {
+        const struct vireo_net_def *n = def->nets->pdata[i];
+        if (n->type == VIREO_NET_USER) {
+            g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_CONFIG_UNSUPPORTED,
+                        _("unsupported configuration: <interface type='user'>: passt networking "
+                          "is not yet supported"));
+            return NULL;
+        }
     }
     if (!def->kernel && !def->loader) {
         g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_CONFIG_UNSUPPORTED,
@@ -127,6 +168,8 @@ char *vireo_vmconfig_build(const struct vireo_domain_def *def, GError **error)
 
     if (def->disks->len)
         add_disks(b, def);
+    if (def->nets->len)
+        add_nets(b, def);
     if (def->rng) {
         json_builder_set_member_name(b, "rng");
         json_builder_begin_object(b);

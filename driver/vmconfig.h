@@ -8,6 +8,13 @@
 
 #include "xml/domain_def.h"
 
+/* The first fd of the taps the VMM inherits (0-2 are stdio, 3 the api
+ * socket, 4 the event FIFO): each interface in order takes
+ * vireo_vmconfig_net_fds() of them, one per queue pair. */
+#define VIREO_VMCONFIG_FIRST_NET_FD 5
+
+unsigned int vireo_vmconfig_net_fds(const struct vireo_net_def *net);
+
 /* The VmConfig document for def. NULL with *error set (VIR_ERR_CONFIG_UNSUPPORTED
  * naming the element) for what the driver cannot start yet. */
 char *vireo_vmconfig_build(const struct vireo_domain_def *def, GError **error);

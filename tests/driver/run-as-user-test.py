@@ -2,7 +2,8 @@
 # vireo-test: needs-kvm
 """vireo.conf's user= and group=: the system daemon runs the VMM as that
 user (nobody, in the group that owns /dev/kvm, as a distribution's kvm
-group is); a bad vireo.conf stops the daemon with a message naming it."""
+group is), also on taps the daemon made for it; a bad vireo.conf stops the
+daemon with a message naming it."""
 import os
 import shutil
 import subprocess
@@ -73,6 +74,23 @@ try:
     tap.ok(os.stat(os.path.join(d.log_dir, "u1.log")).st_uid == nobody.pw_uid,
            "its log belongs to it")
     dom.destroy()
+    # The daemon makes the taps; the VMM, without CAP_NET_ADMIN, runs on
+    # the fds it inherits.
+    if os.path.exists("/dev/net/tun"):
+        net = conn.defineXML(vm_xml("u2", kernel, "stub.test=hang",
+                                    "<interface type='ethernet'><target dev='vt-user0'/>"
+                                    "<driver queues='2'/></interface>"))
+        err = None
+        try:
+            net.create()
+        except libvirt.libvirtError as e:
+            err = e
+        tap.ok(err is None and net.state()[0] == libvirt.VIR_DOMAIN_RUNNING and
+               os.path.exists("/sys/class/net/vt-user0"),
+               "a VMM running as nobody runs on the taps the daemon made", err)
+        if err is None:
+            net.destroy()
+        tap.ok(not os.path.exists("/sys/class/net/vt-user0"), "the tap goes with it")
     conn.close()
     tap.ok(d.stop(), "daemon stops")
 

@@ -135,6 +135,24 @@ static void test_net(void)
     vm_config_clear(&cfg);
 }
 
+/* Taps a management daemon made and the VMM inherited: "fds", one per pair. */
+static void test_net_fds(void)
+{
+    struct vm_config cfg;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(parse("{\"payload\":{\"kernel\":\"/k\"},\"net\":[{\"fds\":[5,6],"
+                          "\"num_queues\":4,\"id\":\"net0\"}]}",
+                          &cfg, &err),
+                    ==, 0);
+    g_assert_null(err);
+    g_assert_cmpuint(cfg.nets[0].nr_fds, ==, 2);
+    g_assert_cmpint(cfg.nets[0].fds[0], ==, 5);
+    g_assert_cmpint(cfg.nets[0].fds[1], ==, 6);
+    g_assert_null(cfg.nets[0].tap);
+    vm_config_clear(&cfg);
+}
+
 /* CH's DiskConfig and RngConfig, and back through config_json_build. */
 static void test_disks_and_rng(void)
 {
@@ -294,7 +312,9 @@ static void test_errors(void)
         {"{\"net\": [{\"tap\": \"tap0\", \"num_queues\": 64}]}",
          "net[0].num_queues: 64 is out of range"},
         {"{\"net\": [{\"mac\": \"52:54:00\"}]}", "net[0].mac: '52:54:00' is not a MAC address"},
-        {"{\"net\": [{\"fds\": [3, 4]}]}", "net[0].fds: not supported"},
+        {"{\"net\": [{\"fds\": \"5\"}]}", "net[0].fds: expected an array, got a string"},
+        {"{\"net\": [{\"fds\": []}]}", "net[0].fds: 0 fds (expected 1 to 16)"},
+        {"{\"net\": [{\"fds\": [5, 2]}]}", "net[0].fds[1]: expected an fd number of 3 or more"},
         {"{\"net\": [{\"vhost_user\": true}]}", "net[0].vhost_user: not supported"},
         {"{\"net\": [{\"offload_tso\": false}]}", "net[0].offload_tso: not supported"},
         {"{\"rng\": {\"src\": 3}}", "rng.src: expected a string, got an integer"},
@@ -421,6 +441,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config-json/round-trip", test_round_trip);
     g_test_add_func("/config-json/disks-and-rng", test_disks_and_rng);
     g_test_add_func("/config-json/net", test_net);
+    g_test_add_func("/config-json/net-fds", test_net_fds);
     g_test_add_func("/config-json/shapes", test_shapes);
     return g_test_run();
 }

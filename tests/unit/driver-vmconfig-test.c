@@ -130,10 +130,73 @@ static void refused(const char *devices, const char *needle)
     g_assert_nonnull(strstr(error->message, needle));
 }
 
+/* Taps are fds numbered from 5 in interface order, one per queue pair. */
+static void test_nets(void)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonObject *o = build(parser, "<interface type='ethernet'><mac address='52:54:00:12:34:56'/>"
+                                  "<target dev='tap0'/><model type='virtio'/></interface>"
+                                  "<interface type='bridge'><source bridge='br0'/>"
+                                  "<model type='virtio'/><driver queues='3'/><mtu size='9000'/>"
+                                  "</interface>"
+                                  "<interface type='network'><source network='default'/>"
+                                  "<mac address='52:54:00:AB:CD:EF'/></interface>");
+    JsonArray *nets = json_object_get_array_member(o, "net");
+    JsonObject *a, *b, *c;
+    JsonArray *fds;
+
+    g_assert_cmpint(json_array_get_length(nets), ==, 3);
+    a = json_array_get_object_element(nets, 0);
+    b = json_array_get_object_element(nets, 1);
+    c = json_array_get_object_element(nets, 2);
+
+    fds = json_object_get_array_member(a, "fds");
+    g_assert_cmpint(json_array_get_length(fds), ==, 1);
+    g_assert_cmpint(json_array_get_int_element(fds, 0), ==, VIREO_VMCONFIG_FIRST_NET_FD);
+    g_assert_cmpint(VIREO_VMCONFIG_FIRST_NET_FD, ==, 5);
+    g_assert_cmpstr(json_object_get_string_member(a, "mac"), ==, "52:54:00:12:34:56");
+    g_assert_cmpint(json_object_get_int_member(a, "num_queues"), ==, 2);
+    g_assert_false(json_object_has_member(a, "mtu"));
+    g_assert_cmpstr(json_object_get_string_member(a, "id"), ==, "net0");
+    /* The daemon made the tap: the VMM is not to open one by name. */
+    g_assert_false(json_object_has_member(a, "tap"));
+
+    fds = json_object_get_array_member(b, "fds");
+    g_assert_cmpint(json_array_get_length(fds), ==, 3);
+    for (guint i = 0; i < 3; i++)
+        g_assert_cmpint(json_array_get_int_element(fds, i), ==, 6 + i);
+    g_assert_cmpint(json_object_get_int_member(b, "num_queues"), ==, 6);
+    g_assert_cmpint(json_object_get_int_member(b, "mtu"), ==, 9000);
+    g_assert_cmpstr(json_object_get_string_member(b, "id"), ==, "net1");
+    /* A generated MAC is QEMU/KVM's prefix, as libvirt's. */
+    g_assert_true(g_str_has_prefix(json_object_get_string_member(b, "mac"), "52:54:00:"));
+
+    fds = json_object_get_array_member(c, "fds");
+    g_assert_cmpint(json_array_get_length(fds), ==, 1);
+    g_assert_cmpint(json_array_get_int_element(fds, 0), ==, 9);
+    g_assert_cmpstr(json_object_get_string_member(c, "mac"), ==, "52:54:00:ab:cd:ef");
+    g_assert_cmpstr(json_object_get_string_member(c, "id"), ==, "net2");
+}
+
+static void test_nets_generated_mac_kept(void)
+{
+    g_autoptr(vireo_domain_def) def = parse("<interface type='ethernet'/>");
+    g_autoptr(vireo_domain_def) again = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vireo_domain_def_format(def, VIREO_DOMAIN_DEF_FORMAT_INACTIVE);
+    const struct vireo_net_def *n1 = def->nets->pdata[0], *n2;
+
+    /* The definition keeps the MAC it was given at parse time. */
+    again = vireo_domain_def_parse(xml, 0, &error);
+    g_assert_no_error(error);
+    n2 = again->nets->pdata[0];
+    g_assert_cmpmem(n1->mac, 6, n2->mac, 6);
+}
+
 static void test_refused(void)
 {
-    refused("<interface type='ethernet'><target dev='tap0'/><model type='virtio'/></interface>",
-            "<interface>");
+    refused("<interface type='user'><backend type='passt'/><model type='virtio'/></interface>",
+            "passt networking is not yet supported");
     refused("<vsock model='virtio'><cid auto='no' address='3'/></vsock>", "<vsock>");
 }
 
@@ -205,6 +268,8 @@ int main(int argc, char **argv)
     g_test_add_func("/driver-vmconfig/minimal", test_minimal);
     g_test_add_func("/driver-vmconfig/chardevs", test_chardevs);
     g_test_add_func("/driver-vmconfig/disks-rng", test_disks_rng);
+    g_test_add_func("/driver-vmconfig/nets", test_nets);
+    g_test_add_func("/driver-vmconfig/nets-generated-mac-kept", test_nets_generated_mac_kept);
     g_test_add_func("/driver-vmconfig/refused", test_refused);
     g_test_add_func("/driver-vmconfig/no-kernel", test_no_kernel);
     g_test_add_func("/driver-vmconfig/apply-info", test_apply_info);

@@ -426,16 +426,52 @@ static int get_mac(JsonObject *o, const char *path, const char *name, uint8_t ma
     return 0;
 }
 
+/* "fds": [N, ...], TAP fds the VMM inherited from its parent (one per
+ * queue pair), as a management daemon passes them at fork. */
+static int get_fds(JsonObject *o, const char *path, struct vm_net_config *n, char **err)
+{
+    JsonNode *v = json_object_get_member(o, "fds");
+    g_autofree char *where = g_strdup_printf("%s.fds", path);
+    JsonArray *a;
+    guint len;
+
+    if (!v || JSON_NODE_HOLDS_NULL(v))
+        return 0;
+    if (!JSON_NODE_HOLDS_ARRAY(v))
+        return type_error(where, "an array", v, err);
+    a = json_node_get_array(v);
+    len = json_array_get_length(a);
+    if (len == 0 || len > VM_CONFIG_MAX_NET_QUEUES / 2) {
+        *err = g_strdup_printf("%s: %u fds (expected 1 to %u)", where, len,
+                               VM_CONFIG_MAX_NET_QUEUES / 2);
+        return -EINVAL;
+    }
+    g_free(n->fds);
+    n->fds = g_new(int, len);
+    n->nr_fds = len;
+    for (guint i = 0; i < len; i++) {
+        JsonNode *e = json_array_get_element(a, i);
+
+        if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_INT64 ||
+            json_node_get_int(e) < 3 || json_node_get_int(e) > G_MAXINT32) {
+            *err = g_strdup_printf("%s[%u]: expected an fd number of 3 or more", where, i);
+            return -EINVAL;
+        }
+        n->fds[i] = (int)json_node_get_int(e);
+    }
+    return 0;
+}
+
 /* One NetConfig: {"tap", "ip", "mask", "mac", "host_mac", "mtu",
- * "num_queues", "queue_size", "id"}. TAP fds cannot travel in JSON. */
+ * "num_queues", "queue_size", "fds", "id"}. */
 static int parse_one_net(JsonNode *node, const char *path, struct vm_net_config *n, char **err)
 {
     static const struct unsupported unsupported[] = {
-        {"iommu", NULL},         {"vhost_user", NULL},
-        {"vhost_socket", NULL},  {"vhost_mode", "\"Client\""},
-        {"pci_segment", NULL},   {"rate_limiter_config", NULL},
-        {"fds", NULL},           {"offload_tso", "true"},
-        {"offload_ufo", "true"}, {"offload_csum", "true"},
+        {"iommu", NULL},          {"vhost_user", NULL},
+        {"vhost_socket", NULL},   {"vhost_mode", "\"Client\""},
+        {"pci_segment", NULL},    {"rate_limiter_config", NULL},
+        {"offload_tso", "true"},  {"offload_ufo", "true"},
+        {"offload_csum", "true"},
     };
     uint64_t v;
     JsonObject *o;
@@ -445,7 +481,8 @@ static int parse_one_net(JsonNode *node, const char *path, struct vm_net_config 
         get_string(o, path, "mask", false, &n->mask, err) ||
         get_string(o, path, "id", false, &n->id, err) ||
         get_mac(o, path, "mac", n->mac, &n->has_mac, err) ||
-        get_mac(o, path, "host_mac", n->host_mac, &n->has_host_mac, err))
+        get_mac(o, path, "host_mac", n->host_mac, &n->has_host_mac, err) ||
+        get_fds(o, path, n, err))
         return -EINVAL;
     v = n->num_queues;
     if (get_uint(o, path, "num_queues", false, 2, VM_CONFIG_MAX_NET_QUEUES, &v, err))
