@@ -218,6 +218,18 @@ static int validate_net(const struct vm_config *cfg, unsigned int i, char **err)
         *err = g_strdup("--net: mac= must not be a multicast address");
         return -EINVAL;
     }
+    for (unsigned int k = 0; k <= i; k++) {
+        const struct vm_net_config *m = &cfg->nets[k];
+
+        for (unsigned int a = 0; a < n->nr_fds; a++) {
+            for (unsigned int b = 0; b < (k == i ? a : m->nr_fds); b++) {
+                if (m->fds[b] == n->fds[a]) {
+                    *err = g_strdup_printf("--net: fd=%d is given twice", n->fds[a]);
+                    return -EINVAL;
+                }
+            }
+        }
+    }
     if (n->tap && n->nr_fds) {
         *err = g_strdup("--net: give tap= or fd=, not both");
         return -EINVAL;

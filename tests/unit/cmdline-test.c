@@ -48,6 +48,7 @@ static void test_net(void)
         {"fd=[3,4],num_queues=2", "--net: num_queues=2 does not match the 2 fd(s) given"},
         {"tap=a,fd=3", "--net: give tap= or fd=, not both"},
         {"tap=a,mac=01:00:5e:00:00:01", "--net: mac= must not be a multicast address"},
+        {"fd=[7,7]", "--net: fd=7 is given twice"},
     };
     struct vm_config cfg;
     struct vmm_options opts;
@@ -99,6 +100,15 @@ static void test_net(void)
         vm_config_clear(&cfg);
         vmm_options_clear(&opts);
     }
+    /* Two devices on one fd would both close it. */
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(
+        parse(&cfg, &opts, &err, "--kernel", "/k", "--net", "fd=[5,6]", "--net", "fd=6", NULL), ==,
+        0);
+    g_assert_cmpint(vm_config_validate(&cfg, &err), ==, -EINVAL);
+    g_assert_cmpstr(err, ==, "--net: fd=6 is given twice");
+    vm_config_clear(&cfg);
+    vmm_options_clear(&opts);
 }
 
 static void test_defaults(void)

@@ -3,9 +3,11 @@
  * a SOCK_SEQPACKET socket pair per queue pair (one frame per message, as a
  * TAP reads and writes them), with the vnet header in front. */
 #include "virtio/net.h"
+#include "net/tap.h"
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <poll.h>
 #include <string.h>
@@ -770,6 +772,23 @@ static void test_ctrl_parse(void)
     }
 }
 
+/* A VmConfig may name any fd of the VMM: one that is not a TAP is refused
+ * and stays open (it may be the VMM's own API socket). */
+static void test_tap_refuses_non_tap_fd(void)
+{
+    struct net_backend be;
+    g_autofree char *err = NULL;
+    int sv[2];
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    g_assert_cmpint(tap_open(&(struct tap_opts){.fds = sv, .nr_fds = 2}, &be, &err), <, 0);
+    g_assert_true(g_str_has_prefix(err, "fd=") && strstr(err, "is not a usable TAP fd"));
+    g_assert_cmpint(fcntl(sv[0], F_GETFD), >=, 0);
+    g_assert_cmpint(fcntl(sv[1], F_GETFD), >=, 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -785,5 +804,6 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/ctrl-hostile", test_ctrl_hostile);
     g_test_add_func("/virtio-net/reset", test_reset);
     g_test_add_func("/virtio-net/ctrl-parse", test_ctrl_parse);
+    g_test_add_func("/virtio-net/tap-refuses-non-tap-fd", test_tap_refuses_non_tap_fd);
     return g_test_run();
 }

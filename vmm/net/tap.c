@@ -221,6 +221,10 @@ int tap_open(const struct tap_opts *o, struct net_backend *out, char **err)
                 *err = g_strdup_printf("fd=%d is not a usable TAP fd: %s", t->fds[i],
                                        ret == -EPROTO ? "not a TAP without packet info"
                                                       : g_strerror(-ret));
+                /* Not known to be a TAP given to us: not ours to close (it may
+                 * be the API socket, named by a hostile VmConfig). */
+                for (unsigned int j = i; j < t->nr_fds; j++)
+                    t->fds[j] = -1;
                 goto fail;
             }
             if (i == 0) {

@@ -23,7 +23,8 @@ struct tap_opts {
 
 /* Opens or adopts the TAP and configures the host side (address, MAC, MTU,
  * link up). 0 or -errno with a one-line reason in *err (g_free it); on
- * failure the fds in opts are closed. */
+ * failure the fds in opts that proved to be TAPs are closed, and an fd that
+ * is not a TAP (from its first on) is left alone: it is not ours. */
 int tap_open(const struct tap_opts *opts, struct net_backend *out, char **err)
     __attribute__((warn_unused_result));
 
