@@ -81,7 +81,9 @@ try:
     tap.ok(subprocess.run(["virsh", "-c", d.uri, "define", xml],
                           capture_output=True).returncode == 0, "virsh define")
 
-    ev = subprocess.Popen(["virsh", "-c", d.uri, "event", "--loop", "--event", "lifecycle"],
+    # Line-buffered: into a pipe virsh would hold its lines until it exits.
+    ev = subprocess.Popen(["stdbuf", "-oL", "virsh", "-c", d.uri, "event", "--loop", "--event",
+                           "lifecycle"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     ev_lines = []
     threading.Thread(target=lambda: ev_lines.extend(iter(ev.stdout.readline, "")),
