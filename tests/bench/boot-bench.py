@@ -143,12 +143,6 @@ def boot_once(name, argv, workdir, shim, index):
     return {"boot_s": t_init - t0, "overhead_kib": vmrss - guest_rss, "cpu_ms": cpu_ms}
 
 
-def fmt(value, unit):
-    if value is None:
-        return "n/a"
-    return f"{value:.2f} {unit}" if unit != "ms" else f"{value:.1f} ms"
-
-
 def print_table(medians, runs, failures):
     vireo = medians["vireo-vmm"]
     rows = []

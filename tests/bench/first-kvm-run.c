@@ -24,8 +24,8 @@ static void first_run_report(void)
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
     if (!path)
         return;
-    len = snprintf(line, sizeof(line), "%lld\n",
-                   (long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
+    len =
+        snprintf(line, sizeof(line), "%lld\n", (long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
