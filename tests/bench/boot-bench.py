@@ -203,7 +203,11 @@ def main():
                 if name in failures:
                     continue
                 try:
-                    results[name].append(boot_once(name, argv, workdir, shim, i))
+                    r = boot_once(name, argv, workdir, shim, i)
+                    results[name].append(r)
+                    print(f"boot-bench: {name} run {i + 1}: boot {r['boot_s']:.2f} s, overhead"
+                          f" {r['overhead_kib']} KiB, CPU to first KVM_RUN {r['cpu_ms']:.1f} ms",
+                          file=sys.stderr, flush=True)
                 except (RuntimeError, OSError, ValueError) as e:
                     failures[name] = str(e)
                     print(f"boot-bench: {name}: {e}", file=sys.stderr)

@@ -191,7 +191,11 @@ def measure(daemons, runs, workdir, failures):
                     continue
                 dom, serial = doms[d.name, kind]
                 try:
-                    results[d.name][kind].append(cycle(dom, serial, marker))
+                    r = cycle(dom, serial, marker)
+                    results[d.name][kind].append(r)
+                    print(f"lifecycle-bench: {d.name} {kind} run {i + 1}: "
+                          + ", ".join(f"{k} {v:.0f}" for k, v in r.items()),
+                          file=sys.stderr, flush=True)
                 except Exception as e:  # libvirtError, or the guest did not come up
                     failures[d.name] = f"{kind} run {i + 1}: {e}"
     return results
