@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import libvirt
@@ -39,6 +40,8 @@ STUB = os.path.join(BUILDDIR, "tests", "stub", "guests", "stub.elf")
 TESTHOST_TMPFS = ["/etc/libvirt", "/var/lib", "/var/cache", "/var/log/libvirt"]
 LIBVIRTD_SOCK = "/run/libvirt/libvirt-sock"
 INIT_TIMEOUT = 240
+# A daemon call that has not returned by then never will: the daemon is killed.
+CYCLE_TIMEOUT = INIT_TIMEOUT + 120
 
 # libvirtd's QEMU driver without what the test host lacks (a libvirt-qemu
 # user, machined, virtlogd) or what the Vireo driver does not do either.
@@ -121,7 +124,10 @@ class Daemon:
 
     def stop(self):
         if self.conn:
-            self.conn.close()
+            try:
+                self.conn.close()
+            except libvirt.libvirtError:
+                pass  # the daemon is gone
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -190,6 +196,8 @@ def measure(daemons, runs, workdir, failures):
                 if d.name in failures:
                     continue
                 dom, serial = doms[d.name, kind]
+                watchdog = threading.Timer(CYCLE_TIMEOUT, d.proc.kill)
+                watchdog.start()
                 try:
                     r = cycle(dom, serial, marker)
                     results[d.name][kind].append(r)
@@ -197,7 +205,15 @@ def measure(daemons, runs, workdir, failures):
                           + ", ".join(f"{k} {v:.0f}" for k, v in r.items()),
                           file=sys.stderr, flush=True)
                 except Exception as e:  # libvirtError, or the guest did not come up
-                    failures[d.name] = f"{kind} run {i + 1}: {e}"
+                    hung = ""
+                    if d.proc.poll() is not None:
+                        hung = (" (the daemon is gone: crashed, or killed after"
+                                f" {CYCLE_TIMEOUT} s without an answer)")
+                    failures[d.name] = f"{kind} run {i + 1}: {e}{hung}"
+                    print(f"lifecycle-bench: {d.name}: {failures[d.name]}", file=sys.stderr,
+                          flush=True)
+                finally:
+                    watchdog.cancel()
     return results
 
 
