@@ -525,13 +525,13 @@ static void test_console_serial_compat(void)
  * attributes. The last one counts, and nothing leaks (the ASan layer). */
 static void test_repeated_disk_driver(void)
 {
-    g_autoptr(vireo_domain_def) def =
-        parse_ok("<domain type='kvm'><name>d</name><memory>65536</memory>"
-                 "<os><type>hvm</type></os><devices><disk type='file'>"
-                 "<driver name='qemu' type='raw' cache='none' io='native' discard='unmap'/>"
-                 "<driver name='qemu' type='raw' cache='writeback'/>"
-                 "<source file='/d.img'/><target dev='vda' bus='virtio'/></disk></devices></domain>",
-                 0);
+    g_autoptr(vireo_domain_def) def = parse_ok(
+        "<domain type='kvm'><name>d</name><memory>65536</memory>"
+        "<os><type>hvm</type></os><devices><disk type='file'>"
+        "<driver name='qemu' type='raw' cache='none' io='native' discard='unmap'/>"
+        "<driver name='qemu' type='raw' cache='writeback'/>"
+        "<source file='/d.img'/><target dev='vda' bus='virtio'/></disk></devices></domain>",
+        0);
     struct vireo_disk_def *disk = def->disks->pdata[0];
 
     g_assert_cmpstr(disk->cache, ==, "writeback");

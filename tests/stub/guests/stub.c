@@ -237,10 +237,10 @@ static void start_timer(void)
     __asm__ volatile("mov %%cs, %0" : "=r"(cs));
     idt[TIMER_VECTOR] = (struct idt_gate){(uint16_t)isr, cs, 0, 0x8e, (uint16_t)(isr >> 16)};
     __asm__ volatile("lidt %0" : : "m"(idtr));
-    lapic_write(LAPIC_SVR, 0x100 | 0xff);                  /* APIC on, spurious 0xff */
-    lapic_write(LAPIC_TIMER_DCR, 0xb);                     /* divide by 1 */
+    lapic_write(LAPIC_SVR, 0x100 | 0xff);                    /* APIC on, spurious 0xff */
+    lapic_write(LAPIC_TIMER_DCR, 0xb);                       /* divide by 1 */
     lapic_write(LAPIC_LVT_TIMER, (1u << 17) | TIMER_VECTOR); /* periodic */
-    lapic_write(LAPIC_TIMER_ICR, 10000000);                /* 10 ms at KVM's 1 GHz */
+    lapic_write(LAPIC_TIMER_ICR, 10000000);                  /* 10 ms at KVM's 1 GHz */
 }
 
 /* Reads the GED's event register (reading clears it). */
