@@ -79,11 +79,14 @@ static void add_disks(JsonBuilder *b, const struct vireo_domain_def *def)
 
 unsigned int vireo_vmconfig_net_fds(const struct vireo_net_def *net)
 {
+    if (net->type == VIREO_NET_USER)
+        return 0; /* the VMM starts passt itself */
     return net->queues ? net->queues : 1;
 }
 
 /* One NetConfig per interface; its taps are fds the VMM inherits, numbered
- * from VIREO_VMCONFIG_FIRST_NET_FD in interface order. */
+ * from VIREO_VMCONFIG_FIRST_NET_FD in interface order; a type='user'
+ * interface has none, the VMM starts passt for it (as the VMM's user). */
 static void add_nets(JsonBuilder *b, const struct vireo_domain_def *def)
 {
     int fd = VIREO_VMCONFIG_FIRST_NET_FD;
@@ -96,11 +99,16 @@ static void add_nets(JsonBuilder *b, const struct vireo_domain_def *def)
         char mac[18];
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "fds");
-        json_builder_begin_array(b);
-        for (unsigned int q = 0; q < pairs; q++)
-            json_builder_add_int_value(b, fd++);
-        json_builder_end_array(b);
+        if (n->type == VIREO_NET_USER) {
+            add_string(b, "passt", "on");
+            pairs = 1;
+        } else {
+            json_builder_set_member_name(b, "fds");
+            json_builder_begin_array(b);
+            for (unsigned int q = 0; q < pairs; q++)
+                json_builder_add_int_value(b, fd++);
+            json_builder_end_array(b);
+        }
         vireo_mac_format(n->mac, mac);
         add_string(b, "mac", mac);
         json_builder_set_member_name(b, "num_queues");
@@ -124,10 +132,12 @@ char *vireo_vmconfig_build(const struct vireo_domain_def *def, GError **error)
 
     for (guint i = 0; i < def->nets->len; i++) {
         const struct vireo_net_def *n = def->nets->pdata[i];
-        if (n->type == VIREO_NET_USER) {
+
+        if (n->type == VIREO_NET_USER && n->queues > 1) {
             g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_CONFIG_UNSUPPORTED,
-                        _("unsupported configuration: <interface type='user'>: passt networking "
-                          "is not yet supported"));
+                        _("unsupported configuration: <interface type='user'><driver "
+                          "queues='%u'>: passt serves one queue"),
+                        n->queues);
             return NULL;
         }
     }

@@ -42,6 +42,12 @@ static const char usage[] =
     "                           pair; ip= and mask= set the host side's address;\n"
     "                           repeat for more devices (default: num_queues=2,\n"
     "                           queue_size=256, a random mac)\n"
+    "  --net passt=on|PATH[,mac=MAC][,mtu=N][,queue_size=N][,id=ID]\n"
+    "                           a virtio-net device on passt, user-mode networking\n"
+    "                           without privileges: on starts passt (DHCP gives the\n"
+    "                           guest the host's address; the gateway address\n"
+    "                           reaches the host's loopback), PATH connects to a\n"
+    "                           running passt's socket (default: mtu=65520)\n"
     "  --rng src=PATH           entropy source of the virtio-rng device, which is\n"
     "                           always present (default: src=/dev/urandom)\n"
     "  --api-socket path=PATH|fd=N\n"
@@ -402,9 +408,10 @@ static bool parse_fds(const char *v, int **fds, unsigned int *nr)
     return true;
 }
 
-#define NET_EXPECTED "tap=NAME,ip=IP,mask=MASK,mac=MAC,num_queues=N,queue_size=N,fd=[FD,...]"
+#define NET_EXPECTED                                                                               \
+    "tap=NAME,ip=IP,mask=MASK,mac=MAC,num_queues=N,queue_size=N,fd=[FD,...],passt=on|PATH"
 
-/* --net tap=,ip=,mask=,mac=,host_mac=,num_queues=,queue_size=,mtu=,fd=,id= */
+/* --net tap=,ip=,mask=,mac=,host_mac=,num_queues=,queue_size=,mtu=,fd=,id=,passt= */
 static int parse_net(const char *val, struct vm_config *cfg, char **err)
 {
     static const char *const unsupported[] = {
@@ -472,6 +479,10 @@ static int parse_net(const char *val, struct vm_config *cfg, char **err)
             if (!*v)
                 why = "a name";
             set_string(&n->id, v);
+        } else if (key_is(p, "passt")) {
+            if (!*v)
+                why = "on, or the path of passt's unix socket";
+            set_string(&n->passt, v);
         } else {
             for (size_t k = 0; k < G_N_ELEMENTS(unsupported); k++) {
                 if (strlen(unsupported[k]) == klen && !strncmp(p, unsupported[k], klen)) {

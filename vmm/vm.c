@@ -48,6 +48,8 @@
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/net.h"
+#include "net/passt.h"
+#include "net/stream.h"
 #include "net/tap.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
@@ -468,7 +470,24 @@ static enum disk_image_type vm_disk_image_type(enum vm_image_type t)
     return DISK_IMAGE_AUTO;
 }
 
-/* A TAP (created, opened by name or inherited) and the virtio-net device on it. */
+/* passt, started here or listening on a socket, as a network backend. */
+static int vm_open_passt(const struct vm_net_config *c, unsigned int mtu, struct net_backend *be,
+                         char **err)
+{
+    pid_t pid = 0;
+    int fd;
+
+    if (!strcmp(c->passt, "on"))
+        fd = passt_start(mtu, &pid, err);
+    else
+        fd = stream_connect_unix(c->passt, err);
+    if (fd < 0)
+        return fd;
+    return stream_backend_open(fd, pid, "passt", be, err);
+}
+
+/* A TAP (created, opened by name or inherited) or passt, and the virtio-net
+ * device on it. */
 static int vm_open_net(struct vm *vm, unsigned int i, char **err)
 {
     const struct vm_net_config *c = &vm->cfg->nets[i];
@@ -491,7 +510,13 @@ static int vm_open_net(struct vm *vm, unsigned int i, char **err)
     };
     int ret;
 
-    ret = tap_open(&topts, &nopts.backend, &msg);
+    /* passt's own default MTU, announced to the guest by DHCP and virtio. */
+    if (c->passt && !nopts.mtu)
+        nopts.mtu = VM_NET_PASST_DEFAULT_MTU;
+    if (c->passt)
+        ret = vm_open_passt(c, nopts.mtu, &nopts.backend, &msg);
+    else
+        ret = tap_open(&topts, &nopts.backend, &msg);
     if (ret) {
         *err = g_strdup_printf("--net %s: %s", id, msg ? msg : strerror(-ret));
         return ret;
@@ -512,8 +537,9 @@ static int vm_open_net(struct vm *vm, unsigned int i, char **err)
     }
     virtio_net_device(vm->nets[i], &vm->net_devs[i]);
     vm->nr_nets++;
-    log_info("virtio-net %s: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", id, nopts.backend.name,
-             nopts.mac[0], nopts.mac[1], nopts.mac[2], nopts.mac[3], nopts.mac[4], nopts.mac[5]);
+    log_info("virtio-net %s: %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x", id,
+             c->passt ? "backend" : "tap", nopts.backend.name, nopts.mac[0], nopts.mac[1],
+             nopts.mac[2], nopts.mac[3], nopts.mac[4], nopts.mac[5]);
     return 0;
 }
 

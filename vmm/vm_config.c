@@ -46,6 +46,7 @@ static void vm_net_config_clear(struct vm_net_config *n)
     g_free(n->mask);
     g_free(n->fds);
     g_free(n->id);
+    g_free(n->passt);
 }
 
 struct vm_net_config *vm_config_add_net(struct vm_config *cfg)
@@ -119,6 +120,7 @@ void vm_config_copy(struct vm_config *dst, const struct vm_config *src)
         d->ip = g_strdup(s->ip);
         d->mask = g_strdup(s->mask);
         d->id = g_strdup(s->id);
+        d->passt = g_strdup(s->passt);
         d->fds = s->nr_fds ? g_memdup2(s->fds, s->nr_fds * sizeof(int)) : NULL;
     }
 }
@@ -229,6 +231,20 @@ static int validate_net(const struct vm_config *cfg, unsigned int i, char **err)
                 }
             }
         }
+    }
+    if (n->passt && (n->tap || n->nr_fds || n->ip || n->mask || n->has_host_mac)) {
+        *err = g_strdup("--net: passt= takes no tap=, fd=, ip=, mask= or host_mac= (passt "
+                        "configures the guest's addresses by DHCP)");
+        return -EINVAL;
+    }
+    if (n->passt && n->num_queues != 2) {
+        *err = g_strdup_printf("--net: num_queues=%u: passt serves one queue pair (num_queues=2)",
+                               n->num_queues);
+        return -EINVAL;
+    }
+    if (n->passt && !*n->passt) {
+        *err = g_strdup("--net: passt= needs 'on' or the path of passt's socket");
+        return -EINVAL;
     }
     if (n->tap && n->nr_fds) {
         *err = g_strdup("--net: give tap= or fd=, not both");

@@ -44,7 +44,7 @@ struct vm_rng_config {
     char *src; /* default VM_CONFIG_DEFAULT_RNG_SRC */
 };
 
-/* One virtio-net device on a TAP (--net, VmConfig "net"). */
+/* One virtio-net device on a TAP or passt (--net, VmConfig "net"). */
 struct vm_net_config {
     char *tap;  /* interface name; NULL: the kernel picks vmtapN (or from fds) */
     char *ip;   /* host-side IPv4 address; NULL: none */
@@ -56,9 +56,11 @@ struct vm_net_config {
     unsigned int num_queues; /* receive + transmit queues: 2 per pair */
     unsigned int queue_size;
     unsigned int mtu; /* 0: leave the TAP's, do not tell the guest */
-    int *fds;         /* TAP queue fds from the parent, one per pair */
+    int *fds;         /* TAP queue fds from the parent, one per pair, or one
+                         connected stream socket to passt */
     unsigned int nr_fds;
-    char *id; /* NULL: "_net<index>", as CH names them */
+    char *id;    /* NULL: "_net<index>", as CH names them */
+    char *passt; /* "on": start passt; a path: connect to passt's socket */
 };
 
 struct vm_config {
@@ -94,6 +96,7 @@ struct vm_config {
 #define VM_CONFIG_MAX_NET_QUEUE_SIZE      32768
 #define VM_CONFIG_MIN_NET_MTU             68
 #define VM_CONFIG_MAX_NET_MTU             65535
+#define VM_NET_PASST_DEFAULT_MTU          65520 /* passt's own default */
 
 /* Cloud Hypervisor's defaults: serial null, console tty, an rng on
  * /dev/urandom, no disks. */

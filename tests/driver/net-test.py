@@ -5,8 +5,9 @@ guest: the daemon makes a tap per <interface> (ethernet, bridge, and a
 network that vireo.conf maps to a bridge), hands its fds to the VMM and keeps
 none; the taps have the MTU, bridge, queues and MAC asked for; domiflist,
 domifstat and the live XML show them; they are gone after destroy and after
-a kill -9 of the VMM. A missing bridge, an unknown network and passt are
-refused naming them, leaving no tap behind."""
+a kill -9 of the VMM. A missing bridge, an unknown network and a multiqueue
+passt interface are refused naming them, leaving no tap behind (passt itself:
+passt-test.py)."""
 import os
 import shutil
 import signal
@@ -281,9 +282,9 @@ try:
     refused("bad4", f"<interface type='ethernet'><target dev='{BRIDGE}'/></interface>",
             D.VIR_ERR_OPERATION_FAILED, f"'{BRIDGE}'",
             "a <target dev> that exists already is refused, not taken over")
-    refused("bad5", "<interface type='user'><backend type='passt'/></interface>",
-            D.VIR_ERR_CONFIG_UNSUPPORTED, "passt networking is not yet supported",
-            "passt: VIR_ERR_CONFIG_UNSUPPORTED, never a fake success")
+    refused("bad5", eth_first + "<interface type='user'><backend type='passt'/>"
+            "<driver queues='2'/></interface>", D.VIR_ERR_CONFIG_UNSUPPORTED,
+            "passt serves one queue", "passt with 2 queues: VIR_ERR_CONFIG_UNSUPPORTED")
     dom.undefine()
     conn.close()
 

@@ -36,6 +36,7 @@ static void test_net(void)
         {"tap=a,colour=red", "--net: unknown parameter 'colour'"},
         {"tap=a,vhost_user=true", "--net: not yet supported: 'vhost_user=true'"},
         {"tap=0123456789abcdef", "--net: malformed value in 'tap=0123456789abcdef'"},
+        {"passt=", "--net: malformed value in 'passt='"},
     };
     static const struct {
         const char *arg;
@@ -49,6 +50,9 @@ static void test_net(void)
         {"tap=a,fd=3", "--net: give tap= or fd=, not both"},
         {"tap=a,mac=01:00:5e:00:00:01", "--net: mac= must not be a multicast address"},
         {"fd=[7,7]", "--net: fd=7 is given twice"},
+        {"passt=on,tap=a", "--net: passt= takes no tap=, fd=, ip=, mask= or host_mac="},
+        {"passt=on,fd=3", "--net: passt= takes no tap=, fd=, ip=, mask= or host_mac="},
+        {"passt=on,num_queues=4", "--net: num_queues=4: passt serves one queue pair"},
     };
     struct vm_config cfg;
     struct vmm_options opts;
@@ -57,10 +61,15 @@ static void test_net(void)
     g_assert_cmpint(parse(&cfg, &opts, &err, "--kernel", "/k", "--net",
                           "tap=vtap0,ip=169.254.10.1,mask=255.255.255.0,mac=52:54:00:0a:00:02,"
                           "host_mac=52:54:00:0a:00:01,num_queues=4,queue_size=512,mtu=1400,id=n0",
-                          "fd=[3,4]", "--net=fd=5", NULL),
+                          "fd=[3,4]", "--net=fd=5", "--net", "passt=on,mac=52:54:00:0a:00:03",
+                          "--net", "passt=/run/user/1000/passt.socket", NULL),
                     ==, 0);
     g_assert_cmpint(vm_config_validate(&cfg, &err), ==, 0);
-    g_assert_cmpuint(cfg.nr_nets, ==, 3);
+    g_assert_cmpuint(cfg.nr_nets, ==, 5);
+    g_assert_cmpstr(cfg.nets[3].passt, ==, "on");
+    g_assert_cmpuint(cfg.nets[3].mac[5], ==, 3);
+    g_assert_cmpstr(cfg.nets[4].passt, ==, "/run/user/1000/passt.socket");
+    g_assert_null(cfg.nets[0].passt);
     g_assert_cmpstr(cfg.nets[0].tap, ==, "vtap0");
     g_assert_cmpstr(cfg.nets[0].ip, ==, "169.254.10.1");
     g_assert_cmpstr(cfg.nets[0].mask, ==, "255.255.255.0");

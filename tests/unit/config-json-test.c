@@ -102,7 +102,7 @@ static void test_net(void)
         "\"mtu\":1400,\"iommu\":false,\"num_queues\":4,\"queue_size\":512,"
         "\"vhost_user\":false,\"vhost_socket\":null,\"vhost_mode\":\"Client\",\"id\":\"n0\","
         "\"fds\":null,\"rate_limiter_config\":null,\"pci_segment\":0,\"offload_tso\":true,"
-        "\"offload_ufo\":true,\"offload_csum\":true},{}]}";
+        "\"offload_ufo\":true,\"offload_csum\":true},{\"passt\":\"on\"}]}";
     struct vm_config cfg;
     g_autofree char *err = NULL;
     g_autofree char *json = NULL;
@@ -120,6 +120,8 @@ static void test_net(void)
     g_assert_cmpuint(cfg.nets[0].queue_size, ==, 512);
     g_assert_cmpstr(cfg.nets[0].id, ==, "n0");
     g_assert_null(cfg.nets[1].tap);
+    g_assert_cmpstr(cfg.nets[1].passt, ==, "on");
+    g_assert_null(cfg.nets[0].passt);
     g_assert_cmpuint(cfg.nets[1].num_queues, ==, VM_CONFIG_DEFAULT_NET_QUEUES);
     g_assert_cmpuint(cfg.nets[1].queue_size, ==, VM_CONFIG_DEFAULT_NET_QUEUE_SIZE);
     json = config_json_to_string(&cfg);
@@ -132,6 +134,7 @@ static void test_net(void)
     g_assert_cmpuint(cfg.nets[0].mtu, ==, 1400);
     g_assert_cmpuint(cfg.nets[0].num_queues, ==, 4);
     g_assert_false(cfg.nets[1].has_mac);
+    g_assert_cmpstr(cfg.nets[1].passt, ==, "on");
     vm_config_clear(&cfg);
 }
 

@@ -193,10 +193,34 @@ static void test_nets_generated_mac_kept(void)
     g_assert_cmpmem(n1->mac, 6, n2->mac, 6);
 }
 
+/* type='user': the VMM starts passt; no fd is used, so the next tap's
+ * fds still start at the first net fd. */
+static void test_nets_passt(void)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonObject *o = build(parser, "<interface type='user'><backend type='passt'/>"
+                                  "<mac address='52:54:00:00:00:07'/><model type='virtio'/>"
+                                  "<mtu size='1500'/></interface>"
+                                  "<interface type='ethernet'><model type='virtio'/></interface>");
+    JsonArray *nets = json_object_get_array_member(o, "net");
+    JsonObject *a = json_array_get_object_element(nets, 0);
+    JsonObject *b = json_array_get_object_element(nets, 1);
+    JsonArray *fds;
+
+    g_assert_cmpstr(json_object_get_string_member(a, "passt"), ==, "on");
+    g_assert_false(json_object_has_member(a, "fds"));
+    g_assert_cmpstr(json_object_get_string_member(a, "mac"), ==, "52:54:00:00:00:07");
+    g_assert_cmpint(json_object_get_int_member(a, "num_queues"), ==, 2);
+    g_assert_cmpint(json_object_get_int_member(a, "mtu"), ==, 1500);
+    fds = json_object_get_array_member(b, "fds");
+    g_assert_cmpint(json_array_get_int_element(fds, 0), ==, VIREO_VMCONFIG_FIRST_NET_FD);
+    g_assert_false(json_object_has_member(b, "passt"));
+}
+
 static void test_refused(void)
 {
-    refused("<interface type='user'><backend type='passt'/><model type='virtio'/></interface>",
-            "passt networking is not yet supported");
+    refused("<interface type='user'><backend type='passt'/><driver queues='2'/></interface>",
+            "passt serves one queue");
     refused("<vsock model='virtio'><cid auto='no' address='3'/></vsock>", "<vsock>");
 }
 
@@ -269,6 +293,7 @@ int main(int argc, char **argv)
     g_test_add_func("/driver-vmconfig/chardevs", test_chardevs);
     g_test_add_func("/driver-vmconfig/disks-rng", test_disks_rng);
     g_test_add_func("/driver-vmconfig/nets", test_nets);
+    g_test_add_func("/driver-vmconfig/nets-passt", test_nets_passt);
     g_test_add_func("/driver-vmconfig/nets-generated-mac-kept", test_nets_generated_mac_kept);
     g_test_add_func("/driver-vmconfig/refused", test_refused);
     g_test_add_func("/driver-vmconfig/no-kernel", test_no_kernel);

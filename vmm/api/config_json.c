@@ -463,7 +463,7 @@ static int get_fds(JsonObject *o, const char *path, struct vm_net_config *n, cha
 }
 
 /* One NetConfig: {"tap", "ip", "mask", "mac", "host_mac", "mtu",
- * "num_queues", "queue_size", "fds", "id"}. */
+ * "num_queues", "queue_size", "fds", "id"}, and Vireo's "passt". */
 static int parse_one_net(JsonNode *node, const char *path, struct vm_net_config *n, char **err)
 {
     static const struct unsupported unsupported[] = {
@@ -480,6 +480,7 @@ static int parse_one_net(JsonNode *node, const char *path, struct vm_net_config 
         get_string(o, path, "ip", false, &n->ip, err) ||
         get_string(o, path, "mask", false, &n->mask, err) ||
         get_string(o, path, "id", false, &n->id, err) ||
+        get_string(o, path, "passt", false, &n->passt, err) ||
         get_mac(o, path, "mac", n->mac, &n->has_mac, err) ||
         get_mac(o, path, "host_mac", n->host_mac, &n->has_host_mac, err) ||
         get_fds(o, path, n, err))
@@ -701,6 +702,7 @@ static void build_net(JsonBuilder *b, const struct vm_net_config *n)
     add_string(b, "tap", n->tap);
     add_string(b, "ip", n->ip);
     add_string(b, "mask", n->mask);
+    add_string(b, "passt", n->passt);
     if (n->has_mac)
         add_mac(b, "mac", n->mac);
     if (n->has_host_mac)

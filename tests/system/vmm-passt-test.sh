@@ -1,0 +1,169 @@
+#!/bin/bash
+# System layer: virtio-net on passt, user-mode networking with no privileges.
+# The VMM runs as nobody (with /dev/kvm through its group) and starts passt
+# itself (--net passt=on). Inside a network namespace of the test's own, a
+# veth with 10.0.2.15/24 and a default route gives passt an interface to
+# copy; a TCP server listens on the namespace's loopback only. The guest
+# gets its address by DHCP from passt, connects to the gateway address
+# (which passt maps to the host's loopback), sends data that must arrive
+# intact, and prints the server's reply. Then passt= misuse is refused.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+
+tap_have_kvm || tap_skip_all "no /dev/kvm"
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (a network namespace, then running the VMM as nobody)"
+export PATH=$PATH:/sbin:/usr/sbin
+command -v passt >/dev/null || tap_skip_all "passt not found (Debian package passt)"
+command -v ip >/dev/null || tap_skip_all "ip not found (iproute2)"
+command -v setpriv >/dev/null || tap_skip_all "setpriv not found (util-linux)"
+id nobody >/dev/null 2>&1 || tap_skip_all "no user nobody"
+py=$(command -v /usr/bin/python3 python3 | head -n1)
+[ -n "$py" ] || tap_skip_all "python3 not found"
+if [ -z "${VIREO_PASST_TEST_NS:-}" ]; then
+    unshare -n true 2>/dev/null || tap_skip_all "cannot make a network namespace (unshare -n)"
+    VIREO_PASST_TEST_NS=1 exec unshare -n "$BASH" "${BASH_SOURCE[0]}" "$@"
+fi
+vmm=$VIREO_BUILDDIR/vmm/vireo-vmm
+[ -x "$vmm" ] || tap_skip_all "vireo-vmm is not built ($vmm)"
+cache=${VIREO_CACHE_DIR:-$VIREO_BUILDDIR/testhost-cache}
+if ! "$VIREO_SRCDIR/tests/guest/build-assets" "$cache" >/dev/null 2>&1; then
+    tap_skip_all "guest assets unavailable (tests/guest/build-assets $cache failed)"
+fi
+
+# /dev/kvm for nobody through a group, as Debian's kvm group gives it; in
+# the test host (a machine of its own) the test makes that group.
+kvm_gid=$(stat -c %g /dev/kvm)
+if [ "$kvm_gid" = 0 ]; then
+    [ -n "${VIREO_IN_TESTHOST:-}" ] || tap_skip_all "/dev/kvm belongs to group root: no kvm group to run the VMM in"
+    kvm_gid=$(getent group nogroup | cut -d: -f3)
+    chgrp "$kvm_gid" /dev/kvm && chmod 660 /dev/kvm
+fi
+as_nobody=(setpriv --reuid=nobody --regid="$kvm_gid" --clear-groups --inh-caps=-all)
+
+work=$(mktemp -d /tmp/vmm-passt-test.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    local p
+    for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf -- "$work"
+}
+trap cleanup EXIT
+# What nobody's VMM reads and writes.
+cp "$cache/guest/vmlinux" "$cache/guest/initramfs.cpio.gz" "$work/"
+chmod 644 "$work/vmlinux" "$work/initramfs.cpio.gz"
+: >"$work/guest.serial"
+chown nobody "$work/guest.serial"
+
+diag() {
+    tap_diag "serial (tail): $(tail -n 30 "$work/guest.serial" 2>/dev/null | tr -d '\r')"
+    tap_diag "stderr: $(tail -n 25 "$work/vmm.err" 2>/dev/null)"
+    tap_diag "server: $(cat "$work/server.log" 2>/dev/null)"
+}
+check() { # DESCRIPTION COMMAND...
+    local desc=$1
+    shift
+    if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; diag; fi
+}
+result() {
+    grep -a "^VIREO-RESULT $1=" "$work/guest.serial" | head -n1 | tr -d '\r' |
+        sed "s/^VIREO-RESULT $1=//"
+}
+# The passt processes (passt or passt.avx2) serving a VMM on an inherited
+# socket (--fd). passt leaves its parent at once for a PID namespace of its
+# own, so it is found by name and command line, not as the VMM's child.
+passt_pids() {
+    local st p
+    for st in /proc/[0-9]*/status; do
+        p=${st#/proc/}
+        p=${p%/status}
+        grep -qs '^Name:[[:space:]]*passt' "$st" || continue
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- '--fd 3' && echo "$p"
+    done
+}
+wait_for() { # PATTERN SECONDS
+    local i
+    for ((i = 0; i < $2 * 5; i++)); do
+        grep -aq -- "$1" "$work/guest.serial" && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    grep -aq -- "$1" "$work/guest.serial"
+}
+
+# --- the namespace's network ---------------------------------------------------
+ip link set lo up
+ip link add vpasst0 type veth peer name vpasst1
+ip addr add 10.0.2.15/24 dev vpasst0
+ip link set vpasst1 up
+ip link set vpasst0 up
+ip route add default via 10.0.2.2 dev vpasst0
+
+port=5301 kib=1024
+token=vireo-passt-$RANDOM$RANDOM
+cat >"$work/server.py" <<'PYEOF'
+import hashlib, socket, sys
+port, size, token, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(1)
+print("listening", flush=True)
+s.settimeout(600)
+c, peer = s.accept()
+c.settimeout(120)
+h, n = hashlib.sha256(), 0
+while n < size:
+    b = c.recv(1 << 16)
+    if not b:
+        break
+    h.update(b)
+    n += len(b)
+open(out, "w").write(f"{n} {h.hexdigest()} {peer[0]}\n")
+c.sendall((token + "\n").encode())
+c.close()
+PYEOF
+"$py" -u "$work/server.py" "$port" $((kib * 1024)) "$token" "$work/received" >"$work/server.log" 2>&1 &
+spid=$!
+pids+=("$spid")
+for ((i = 0; i < 100; i++)); do
+    grep -q listening "$work/server.log" 2>/dev/null && break
+    sleep 0.1
+done
+
+tap_plan 12
+mac=52:54:00:0d:00:02
+"${as_nobody[@]}" "$vmm" -v --serial "file=$work/guest.serial" \
+    --kernel "$work/vmlinux" --initramfs "$work/initramfs.cpio.gz" \
+    --cpus boot=1 --memory size=512M --console off --net "passt=on,mac=$mac" \
+    --cmdline "console=ttyS0 quiet vireo.check=passt vireo.end=poweroff vireo.passt=$mac/$port/$kib" \
+    >"$work/vmm.out" 2>"$work/vmm.err" &
+pid=$!
+pids+=("$pid")
+sleep 1
+check "the VMM runs as nobody" eval \
+    '[ "$(stat -c %U /proc/$pid)" = nobody ]'
+check "it started passt, also as nobody" eval \
+    'p=$(passt_pids | head -n1); [ -n "$p" ] && [ "$(stat -c %U /proc/$p)" = nobody ]'
+check "the guest reaches init" wait_for "VIREO-INIT up" 180
+check "the guest's passt check ends" wait_for "VIREO-DONE" 240
+check "the guest sees its device, with passt's MTU 65520" eval \
+    '[ "$(result dev)" != none ] && [ "$(result mtu)" = 65520 ]'
+check "passt answers DHCP: the guest gets 10.0.2.15 and the gateway 10.0.2.2" eval \
+    '[ "$(result dhcp)" = ok ] && [ "$(result addr)" = 10.0.2.15/24 ] && [ "$(result router)" = 10.0.2.2 ]'
+check "guest -> the host's loopback server: $kib KiB arrive with the guest's sha256" eval \
+    '[ "$(cut -d" " -f1,2 "$work/received" 2>/dev/null)" = "$((kib * 1024)) $(result tx_sha)" ]'
+check "the server sees the connection come from its loopback" eval \
+    '[ "$(cut -d" " -f3 "$work/received" 2>/dev/null)" = 127.0.0.1 ]'
+check "the server's reply reaches the guest" eval '[ "$(result reply)" = "$token" ]'
+for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+check "the guest powers off and the VMM exits 0" eval 'wait "$pid"'
+check "passt is gone with the VMM" eval '[ -z "$(passt_pids)" ]'
+
+# --- misuse ----------------------------------------------------------------------
+out=$("$vmm" --kernel "$work/vmlinux" --net "passt=on,tap=x" 2>&1)
+st=$?
+check "passt= with tap= is refused with one line naming the conflict" eval \
+    '[ $st -ne 0 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ] && [[ $out == *"passt= takes no tap="* ]]'
+tap_done
