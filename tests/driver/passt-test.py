@@ -7,7 +7,6 @@ interface. It works the same from a daemon without any privilege (nobody, as
 a session daemon would run), which is what passt is for. More than one queue
 is refused. Runs in a network namespace of its own, where a veth with a
 default route gives passt an interface to copy."""
-import grp
 import os
 import pwd
 import shutil
@@ -18,7 +17,8 @@ import time
 from xml.etree import ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vireo_driver_test import DAEMON, Daemon, Tap, VMM, STUB, need_real_vmm, vm_xml  # noqa: E402
+from vireo_driver_test import (DAEMON, Daemon, Tap, VMM, STUB,  # noqa: E402
+                               kvm_gid_for_nobody, need_real_vmm, vm_xml)
 
 tap = Tap()
 try:
@@ -54,16 +54,9 @@ for cmd in (["ip", "link", "set", "lo", "up"],
     if r.returncode != 0:
         tap.skip_all(f"cannot set up the namespace's network ({' '.join(cmd)}: {r.stderr.strip()})")
 
-# /dev/kvm for nobody through a group, as Debian's kvm group gives it; in the
-# test host (a machine of its own) the test makes that group.
+# /dev/kvm for nobody through a group, as Debian's kvm group gives it.
 nobody = pwd.getpwnam("nobody")
-kvm_gid = os.stat("/dev/kvm").st_gid
-if kvm_gid == 0:
-    if not os.environ.get("VIREO_IN_TESTHOST"):
-        tap.skip_all("/dev/kvm belongs to group root: no kvm group to run the VMM in")
-    kvm_gid = grp.getgrnam("nogroup").gr_gid
-    os.chown("/dev/kvm", -1, kvm_gid)
-    os.chmod("/dev/kvm", 0o660)
+kvm_gid = kvm_gid_for_nobody(tap)
 
 
 def wait_for(pred, timeout=10.0):

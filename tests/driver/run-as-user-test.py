@@ -12,7 +12,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vireo_driver_test import Daemon, Tap, VMM, STUB, need_real_vmm, vm_xml  # noqa: E402
+from vireo_driver_test import (Daemon, Tap, VMM, STUB, kvm_gid_for_nobody,  # noqa: E402
+                               need_real_vmm, vm_xml)
 
 tap = Tap()
 try:
@@ -26,19 +27,11 @@ try:
     import pwd
     import grp
     nobody = pwd.getpwnam("nobody")
-    nogroup = grp.getgrnam("nogroup")
 except KeyError:
-    tap.skip_all("no user nobody or group nogroup")
+    tap.skip_all("no user nobody")
 
-# The VMM opens /dev/kvm as nobody through a group, as Debian's kvm group
-# does. In the test host (a machine of its own) the test makes that group.
-kvm_gid = os.stat("/dev/kvm").st_gid
-if kvm_gid == 0:
-    if not os.environ.get("VIREO_IN_TESTHOST"):
-        tap.skip_all("/dev/kvm belongs to group root: no kvm group to run the VMM in")
-    os.chown("/dev/kvm", -1, nogroup.gr_gid)
-    os.chmod("/dev/kvm", 0o660)
-    kvm_gid = nogroup.gr_gid
+# The VMM opens /dev/kvm as nobody through a group, as Debian's kvm group does.
+kvm_gid = kvm_gid_for_nobody(tap)
 kvm_group = grp.getgrgid(kvm_gid).gr_name
 
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
