@@ -6,10 +6,8 @@ group is), also on taps the daemon made for it; a bad vireo.conf stops the
 daemon with a message naming it."""
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vireo_driver_test import (Daemon, Tap, VMM, STUB, kvm_gid_for_nobody,  # noqa: E402
