@@ -71,7 +71,9 @@ result() {
 }
 # The passt processes (passt or passt.avx2) serving a VMM on an inherited
 # socket (--fd). passt leaves its parent at once for a PID namespace of its
-# own, so it is found by name and command line, not as the VMM's child.
+# own, so it is found by name and command line, not as the VMM's child; and
+# it makes itself undumpable, so its /proc folder is root's: its user is read
+# from its status.
 passt_pids() {
     local st p
     for st in /proc/[0-9]*/status; do
@@ -144,7 +146,7 @@ sleep 1
 check "the VMM runs as nobody" eval \
     '[ "$(stat -c %U /proc/$pid)" = nobody ]'
 check "it started passt, also as nobody" eval \
-    'p=$(passt_pids | head -n1); [ -n "$p" ] && [ "$(stat -c %U /proc/$p)" = nobody ]'
+    'p=$(passt_pids | head -n1); [ -n "$p" ] && [ "$(awk "/^Uid:/ { print \$2 }" /proc/$p/status)" = "$(id -u nobody)" ]'
 check "the guest reaches init" wait_for "VIREO-INIT up" 180
 check "the guest's passt check ends" wait_for "VIREO-DONE" 240
 check "the guest sees its device, with passt's MTU 65520" eval \
