@@ -24,27 +24,13 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("VIREO_SRCDIR", os.path.join(HERE, "..", ".."))
-BUILDDIR = os.environ.get("VIREO_BUILDDIR", os.path.join(SRCDIR, "build"))
-VMM = os.path.join(BUILDDIR, "vmm", "vireo-vmm")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (BUILDDIR, HERE, SRCDIR, VMM, have_hw_kvm, in_testhost,  # noqa: E402
+                      run_in_testhost, wait_serial)
+
 GUEST_MIB = 512
 CMDLINE = "console=ttyS0 quiet vireo.check=basic vireo.end=hang"
 BOOT_TIMEOUT = 240
-
-
-def have_hw_kvm():
-    if not os.path.exists("/dev/kvm"):
-        return False
-    with open("/proc/cpuinfo") as f:
-        return re.search(r"\b(vmx|svm)\b", f.read()) is not None
-
-
-def run_in_testhost():
-    """Runs this script again inside the test host; returns its exit status."""
-    cmd = [os.path.join(SRCDIR, "tests", "testhost", "run"), "--",
-           "/usr/bin/python3", os.path.abspath(__file__)]
-    return subprocess.call(cmd)
 
 
 def vireo_argv(kernel, initrd, serial):
@@ -75,22 +61,6 @@ def build_shim(workdir):
     subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim,
                     os.path.join(HERE, "first-kvm-run.c")], check=True)
     return shim
-
-
-def wait_serial(path, marker, proc, timeout):
-    """Seconds (perf_counter) when marker appeared in path, or None."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        try:
-            with open(path, "rb") as f:
-                if marker in f.read():
-                    return time.perf_counter()
-        except FileNotFoundError:
-            pass
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.01)
-    return None
 
 
 def vmm_memory_kib(pid):
@@ -174,14 +144,14 @@ def print_table(medians, runs, failures):
               f" MiB, CPU to first KVM_RUN {med['cpu_ms']:.1f} ms")
     for name, why in failures.items():
         print(f"  {name}: not measured: {why}")
-    if os.environ.get("VIREO_IN_TESTHOST") == "1":
+    if in_testhost():
         print("  note: nested KVM inside the test host (QEMU TCG): read the ratios;"
               " absolute times and CPU times are those of an emulated host")
 
 
 def main():
-    if os.environ.get("VIREO_IN_TESTHOST") != "1" and not have_hw_kvm():
-        return run_in_testhost()
+    if not in_testhost() and not have_hw_kvm():
+        return run_in_testhost(__file__)
     runs = int(os.environ.get("VIREO_BENCH_RUNS", "5"))
     if not os.access(VMM, os.X_OK):
         print(f"boot-bench: vireo-vmm is not built ({VMM})", file=sys.stderr)
