@@ -52,6 +52,10 @@ static int prepare_one(struct vireo_driver *drv, struct vireo_net_def *net, GArr
         return -1;
     }
     g_array_append_vals(fds, mine, n);
+    if (net->type == VIREO_NET_NETWORK) {
+        g_free(net->bridge);
+        net->bridge = g_strdup(bridge);
+    }
     g_free(net->target_dev);
     net->target_dev = g_steal_pointer(&ifname);
     return 0;

@@ -10,8 +10,9 @@
 /* Makes the taps of every interface of `live` (bridges joined, networks
  * resolved through vireo.conf) and appends their fds to `fds` (int), in the
  * order vmconfig.c numbers them; the tap names go into the live definition
- * (<target dev>). -1 with *error set naming what failed, and every tap
- * already made is gone again (fds emptied). */
+ * (<target dev>), and so do the bridges networks resolved to (<source
+ * bridge>). -1 with *error set naming what failed, and every tap already
+ * made is gone again (fds emptied). */
 int vireo_network_prepare(struct vireo_driver *drv, struct vireo_domain_def *live, GArray *fds,
                           GError **error) __attribute__((warn_unused_result));
 

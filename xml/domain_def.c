@@ -34,6 +34,7 @@ void vireo_net_def_free(struct vireo_net_def *net)
     if (!net)
         return;
     g_free(net->source);
+    g_free(net->bridge);
     g_free(net->target_dev);
     g_free(net->alias);
     g_free(net);
@@ -178,6 +179,7 @@ struct vireo_domain_def *vireo_domain_def_copy(const struct vireo_domain_def *fr
         struct vireo_net_def *n = g_memdup2(f, sizeof(*f));
 
         n->source = g_strdup(f->source);
+        n->bridge = g_strdup(f->bridge);
         n->target_dev = g_strdup(f->target_dev);
         n->alias = g_strdup(f->alias);
         g_ptr_array_add(def->nets, n);

@@ -52,6 +52,7 @@ struct vireo_net_def {
     enum vireo_net_type type;
     uint8_t mac[6];
     char *source;        /* bridge or network name */
+    char *bridge;        /* live only: the bridge a network resolved to */
     char *target_dev;    /* tap name */
     unsigned int queues; /* 0 when absent */
     unsigned int mtu;    /* 0 when absent */

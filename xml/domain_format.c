@@ -138,6 +138,8 @@ static void format_net(struct format_ctx *c, const struct vireo_net_def *net)
     if (net->source && (net->type == VIREO_NET_BRIDGE || net->type == VIREO_NET_NETWORK)) {
         vireo_buf_add(buf, 3, "<source");
         add_attr(buf, net->type == VIREO_NET_BRIDGE ? "bridge" : "network", net->source);
+        if (net->type == VIREO_NET_NETWORK && !c->inactive)
+            add_attr(buf, "bridge", net->bridge);
         g_string_append(buf, "/>\n");
     }
     if (net->target_dev) {

@@ -62,6 +62,12 @@ static int parse_net_child(struct vireo_net_def *net, xmlNode *child, unsigned i
             net->source =
                 vireo_xml_prop(child, net->type == VIREO_NET_BRIDGE ? "bridge" : "network");
         }
+        /* The bridge a network resolved to is the daemon's, kept in its status
+         * file; a definition that gives one has it dropped, as libvirt does. */
+        if (net->type == VIREO_NET_NETWORK && (flags & VIREO_DOMAIN_DEF_PARSE_LIVE)) {
+            g_free(net->bridge);
+            net->bridge = vireo_xml_prop(child, "bridge");
+        }
         return 0;
     }
     if (!strcmp(name, "target")) {

@@ -4,7 +4,8 @@
 guest: the daemon makes a tap per <interface> (ethernet, bridge, and a
 network that vireo.conf maps to a bridge), hands its fds to the VMM and keeps
 none; the taps have the MTU, bridge, queues and MAC asked for; domiflist,
-domifstat and the live XML show them; they are gone after destroy and after
+domifstat and the live XML show them (and the bridge a network resolved to,
+which the definition leaves out); they are gone after destroy and after
 a kill -9 of the VMM. A missing bridge, an unknown network and a multiqueue
 passt interface are refused naming them, leaving no tap behind (passt itself:
 passt-test.py)."""
@@ -108,6 +109,15 @@ def error_of(fn, *args):
     return None
 
 
+def sources(desc):
+    """[(network, bridge)] of the <source> of each interface of a domain XML."""
+    out = []
+    for i in ET.fromstring(desc).findall("./devices/interface"):
+        s = i.find("source")
+        out.append((s.get("network"), s.get("bridge")) if s is not None else (None, None))
+    return out
+
+
 def targets(desc):
     """[(alias, tap, mac)] of the interfaces of a domain XML, in order."""
     out = []
@@ -185,6 +195,20 @@ try:
     inactive = dom.XMLDesc(D.VIR_DOMAIN_XML_INACTIVE)
     tap.ok("vnet" not in inactive and "vt-named0" in inactive,
            "the definition keeps a given <target dev>, not a vnetN", inactive)
+    src = sources(dom.XMLDesc(0))
+    tap.ok(src[1:3] == [(None, BRIDGE), ("testnet", BRIDGE)],
+           "the live XML names the bridge the network resolved to, as libvirt's: "
+           f"<source network='testnet' bridge='{BRIDGE}'/>", src)
+    src = sources(inactive)
+    tap.ok(src[1:3] == [(None, BRIDGE), ("testnet", None)],
+           "the definition does not: <source network='testnet'/>", src)
+    r = virsh(d, "dumpxml", "net1")
+    ri = virsh(d, "dumpxml", "--inactive", "net1")
+    tap.ok(r.returncode == 0 and f"<source network='testnet' bridge='{BRIDGE}'/>" in r.stdout and
+           f"<target dev='{netw}'/>" in r.stdout and ri.returncode == 0 and
+           "<source network='testnet'/>" in ri.stdout,
+           "virsh dumpxml shows the bridge and tap, dumpxml --inactive neither",
+           r.stdout + r.stderr + ri.stdout + ri.stderr)
 
     # ---- domiflist, domifstat ----
     r = virsh(d, "domiflist", "net1")
@@ -239,11 +263,17 @@ try:
     tap.ok([t for _, t, _ in targets(dom.XMLDesc(0))] == names and
            error_of(dom.interfaceStats, br) is None and exists(br),
            "after a daemon restart the taps are known and still there")
+    src = sources(dom.XMLDesc(0))
+    tap.ok(src[2] == ("testnet", BRIDGE), "and the network's bridge is still in the live XML",
+           src)
 
     # ---- destroy: the taps go with the VMM ----
     dom.destroy()
     tap.ok(wait_for(lambda: not any(exists(n) for n in names if n), 5),
            "after destroy the taps are gone", [n for n in names if n and exists(n)])
+    src = sources(dom.XMLDesc(0))
+    tap.ok(src[2] == ("testnet", None), "a shut off domain's XML has no bridge for its network",
+           src)
     e = error_of(dom.interfaceStats, eth)
     tap.ok(e is not None and e.get_error_code() == D.VIR_ERR_OPERATION_INVALID,
            "interfaceStats of a shut off domain: not running", e)

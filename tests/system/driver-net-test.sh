@@ -4,9 +4,10 @@
 # gives the host side's link-local address: the guest pings the host over
 # it, and domifstat counts it. net1 and net2 both have an <interface
 # type='bridge'> on a bridge the test makes: net1 pings the host's side of
-# the bridge, then net2 pings net1. Then net1 is destroyed and net2 powers
-# off: their taps go with their VMMs. Inside a network namespace of its own when
-# unshare works. Two VMs, two boots.
+# the bridge, then the guests ping each other both ways (net1 keeps trying
+# until net2 is up; net2 stays up until net1 has pinged it). Then net1 is
+# destroyed and net2 powers off: their taps go with their VMMs. Inside a
+# network namespace of its own when unshare works. Two VMs, two boots.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
@@ -108,7 +109,7 @@ check() { # DESCRIPTION COMMAND...
     if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; diag; fi
 }
 
-tap_plan 15
+tap_plan 16
 ip link del "$bridge" 2>/dev/null
 check "the test's bridge" ip link add name "$bridge" type bridge
 ip link set "$bridge" up
@@ -119,10 +120,11 @@ domain_xml net1 hang "<interface type='ethernet'><mac address='$mac_eth'/><targe
     <interface type='bridge'><mac address='$mac_br1'/><source bridge='$bridge'/>
     <model type='virtio'/></interface>" \
     "vireo.net=$mac_eth/169.254.56.2/24/169.254.56.1" \
-    "vireo.net=$mac_br1/169.254.57.2/24/169.254.57.1" >"$vt_dir/net1.xml"
+    "vireo.net=$mac_br1/169.254.57.2/24/169.254.57.1+169.254.57.3" vireo.ping_wait=300 \
+    >"$vt_dir/net1.xml"
 domain_xml net2 poweroff "<interface type='bridge'><mac address='$mac_br2'/><source bridge='$bridge'/>
     <model type='virtio'/></interface>" \
-    "vireo.net=$mac_br2/169.254.57.3/24/169.254.57.2" >"$vt_dir/net2.xml"
+    "vireo.net=$mac_br2/169.254.57.3/24/169.254.57.2" vireo.await_ping=300 >"$vt_dir/net2.xml"
 quiet vsh define "$vt_dir/net1.xml"
 quiet vsh define "$vt_dir/net2.xml"
 check "virsh start net1 (ethernet and bridge interfaces)" quiet vsh start net1
@@ -134,11 +136,12 @@ check "net1 reaches init" wait_serial net1 "VIREO-INIT up" 120
 check "the guest sees MTU 1400 on the ethernet interface" wait_serial net1 "0_mtu=1400" 60
 check "net1 pings the host over its ethernet tap" wait_serial net1 "0_ping=ok" 90
 check "net1 pings the host over the bridge" wait_serial net1 "1_ping=ok" 90
-# net2 boots once net1 has its address: the guests' pings do not wait long.
+# net2 boots once net1 has its address; net1 tries net2 meanwhile.
 check "virsh start net2 (bridge interface)" quiet vsh start net2
 ports=$(ls /sys/class/net/$bridge/brif 2>/dev/null | grep -v '^vt-' | sort | tr '\n' ' ')
 check "both guests' bridge taps are ports of $bridge" test "$(wc -w <<<"$ports")" = 2
 check "net2 pings net1 over the bridge" wait_serial net2 "0_ping=ok" 150
+check "net1 pings net2 over the bridge" wait_serial net1 "1_ping_169.254.57.3=ok" 60
 stats=$(vsh domifstat net1 vt-eth1 2>&1)
 rx=$(awk '/vt-eth1 rx_packets/ {print $3}' <<<"$stats")
 tx=$(awk '/vt-eth1 tx_packets/ {print $3}' <<<"$stats")

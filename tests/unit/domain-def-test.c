@@ -497,6 +497,34 @@ static void test_live_aliases_kept(void)
                 VIREO_DOMAIN_DEF_PARSE_LIVE, VIR_ERR_XML_ERROR, "'x'");
 }
 
+/* A network's bridge is live state: shown and kept in the status XML, never
+ * in a definition, and dropped from one that gives it. */
+static void test_network_bridge_live_only(void)
+{
+    const char *xml = "<domain type='kvm'><name>d</name><memory>65536</memory>"
+                      "<os><type>hvm</type></os><devices>"
+                      "<interface type='network'><source network='lan' bridge='br9'/>"
+                      "<target dev='vnet3'/></interface>"
+                      "<interface type='bridge'><source bridge='br8'/></interface>"
+                      "</devices></domain>";
+    g_autoptr(vireo_domain_def) status = parse_ok(xml, VIREO_DOMAIN_DEF_PARSE_LIVE);
+    g_autoptr(vireo_domain_def) defined = parse_ok(xml, 0);
+    g_autoptr(vireo_domain_def) copy = vireo_domain_def_copy(status);
+    struct vireo_net_def *net = status->nets->pdata[0];
+    g_autofree char *live = vireo_domain_def_format(copy, 0);
+    g_autofree char *inactive = vireo_domain_def_format(status, VIREO_DOMAIN_DEF_FORMAT_INACTIVE);
+    g_autofree char *def_live = vireo_domain_def_format(defined, 0);
+
+    g_assert_cmpstr(net->bridge, ==, "br9");
+    g_assert_null(((struct vireo_net_def *)status->nets->pdata[1])->bridge);
+    g_assert_null(((struct vireo_net_def *)defined->nets->pdata[0])->bridge);
+    g_assert_nonnull(strstr(live, "<source network='lan' bridge='br9'/>\n"));
+    g_assert_nonnull(strstr(live, "<source bridge='br8'/>\n"));
+    g_assert_nonnull(strstr(inactive, "<source network='lan'/>\n"));
+    g_assert_null(strstr(inactive, "br9"));
+    g_assert_null(strstr(def_live, "br9"));
+}
+
 static void test_console_serial_compat(void)
 {
     g_autoptr(vireo_domain_def) a =
@@ -740,6 +768,7 @@ int main(int argc, char **argv)
                     test_assigned_aliases_and_addresses);
     g_test_add_func("/domain-def/format-live-and-inactive", test_format_live_and_inactive);
     g_test_add_func("/domain-def/live-aliases-kept", test_live_aliases_kept);
+    g_test_add_func("/domain-def/network-bridge-live-only", test_network_bridge_live_only);
     g_test_add_func("/domain-def/console-serial-compat", test_console_serial_compat);
     g_test_add_func("/domain-def/repeated-disk-driver", test_repeated_disk_driver);
     g_test_add_func("/domain-def/copy", test_copy);
