@@ -40,6 +40,10 @@ struct fixture {
     int offload_calls;
     bool enabled[PAIRS];
     bool freed;
+    /* Per queue: interrupts raised, and the used idx when the first came
+     * (written by the device's worker threads). */
+    int irqs[NQ];
+    int first_irq_used[NQ];
 };
 
 static int be_set_offload(void *opaque, unsigned int offloads)
@@ -75,9 +79,19 @@ static const struct net_backend_ops be_ops = {
     .free = be_free,
 };
 
+static uint64_t qbase(unsigned int i);
+static uint16_t get16(const uint8_t *p);
+
 static void irq_signal(void *opaque, unsigned int queue)
 {
+    struct fixture *f = opaque;
+    int none = -1;
+
     g_assert_cmpuint(queue, <, NQ);
+    __atomic_compare_exchange_n(&f->first_irq_used[queue], &none,
+                                get16(f->ram + qbase(queue) + 0x2000 + 2), false, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&f->irqs[queue], 1, __ATOMIC_SEQ_CST);
 }
 
 static uint64_t qbase(unsigned int i)
@@ -194,6 +208,8 @@ static void fixture_init(struct fixture *f, unsigned int mtu)
     f->mem.regions[0] = (struct guest_region){.gpa = 0, .size = RAM_SIZE, .hva = f->ram};
     f->mem.nr_regions = 1;
     f->next_buf = BUFS;
+    for (int i = 0; i < NQ; i++)
+        f->first_irq_used[i] = -1;
     f->enabled[0] = true; /* as a backend starts: the first pair attached */
     for (int i = 0; i < PAIRS; i++) {
         int sv[2];
@@ -486,6 +502,39 @@ static void test_rx_mergeable(void)
     rx_post(&f, 0, 1024, &gpa[0]);
     g_assert_cmpuint(wait_used(&f, 0, NULL) + wait_used(&f, 0, NULL), ==, HDR + 2000);
     g_assert_cmpuint(get16(f.ram + gpa[3] + 10), ==, 2);
+    fixture_fini(&f);
+}
+
+/* With VIRTIO_F_EVENT_IDX, used_event 0 asks for an interrupt as soon as
+ * the first chain is used: it comes then, not once the device has worked
+ * through everything that was queued (the driver refills its receive ring
+ * and frees sent buffers while the device goes on). */
+static void test_interrupt_when_asked(void)
+{
+    struct fixture f;
+    uint64_t gpa;
+    uint8_t hdr[HDR] = {0}, out[256];
+
+    fixture_init(&f, 0);
+    for (int i = 0; i < NQ; i++)
+        f.q[i].event_idx = true;
+    /* used_event (after the avail ring) stays 0 for both queues. */
+    for (int i = 0; i < 3; i++) {
+        rx_post(&f, 0, 1526, &gpa);
+        peer_send(&f, 0, 100, (uint8_t)i);
+        tx_frame(&f, 1, hdr, 100, (uint8_t)i);
+    }
+    activate(&f, BASIC | F(VIRTIO_F_EVENT_IDX));
+    for (int i = 0; i < 3; i++) {
+        wait_used(&f, 0, NULL);
+        wait_used(&f, 1, NULL);
+        g_assert_cmpint(peer_recv(&f, 0, out, sizeof(out)), ==, HDR + 100);
+    }
+    g_assert_cmpint(__atomic_load_n(&f.first_irq_used[0], __ATOMIC_SEQ_CST), ==, 1);
+    g_assert_cmpint(__atomic_load_n(&f.first_irq_used[1], __ATOMIC_SEQ_CST), ==, 1);
+    /* used_event did not move: no more interrupts for the other two. */
+    g_assert_cmpint(__atomic_load_n(&f.irqs[0], __ATOMIC_SEQ_CST), ==, 1);
+    g_assert_cmpint(__atomic_load_n(&f.irqs[1], __ATOMIC_SEQ_CST), ==, 1);
     fixture_fini(&f);
 }
 
@@ -798,6 +847,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/tx", test_tx);
     g_test_add_func("/virtio-net/rx-single-buffer", test_rx_single_buffer);
     g_test_add_func("/virtio-net/rx-mergeable", test_rx_mergeable);
+    g_test_add_func("/virtio-net/interrupt-when-asked", test_interrupt_when_asked);
     g_test_add_func("/virtio-net/tx-hostile", test_tx_hostile);
     g_test_add_func("/virtio-net/rx-hostile", test_rx_hostile);
     g_test_add_func("/virtio-net/ctrl-mq", test_ctrl_mq);

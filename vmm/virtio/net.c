@@ -41,7 +41,7 @@ struct net_pair {
     unsigned int rx_seen; /* chains that were not enough for it */
     size_t rx_len;        /* its length, header included */
     bool tx_blocked;      /* the backend said EAGAIN: wait for POLLOUT */
-    bool rx_pushed, tx_pushed;
+    bool rx_pushed;       /* rx_deliver() used chains: maybe an interrupt */
     uint8_t *rx_buf, *tx_buf;
     struct virtq_chain first, chain;
     struct log_ratelimit rl;
@@ -223,6 +223,11 @@ static bool rx_process(struct net_pair *p)
             break;
         }
         p->rx_pending = false;
+        /* Each frame at once when the driver asked (used_event): it refills
+         * the ring while we go on, rather than after the whole batch. */
+        if (p->rx_pushed)
+            signal_queue(p, p->rx, 2 * p->index);
+        p->rx_pushed = false;
         if (r < 0) {
             log_error("virtio-net %s: receive queue %u broken by the driver (%s); no more "
                       "receiving on it",
@@ -230,9 +235,6 @@ static bool rx_process(struct net_pair *p)
             break;
         }
     }
-    if (p->rx_pushed)
-        signal_queue(p, p->rx, 2 * p->index);
-    p->rx_pushed = false;
     return done == BUDGET;
 }
 
@@ -288,12 +290,11 @@ static bool tx_process(struct net_pair *p)
             }
         }
         p->tx_blocked = false;
+        /* Completions at once when the driver asked: its socket buffers
+         * (TCP small queues) are freed while we go on with the batch. */
         if (virtq_push(p->tx, p->chain.head, 0) == 0)
-            p->tx_pushed = true;
+            signal_queue(p, p->tx, 2 * p->index + 1);
     }
-    if (p->tx_pushed)
-        signal_queue(p, p->tx, 2 * p->index + 1);
-    p->tx_pushed = false;
     return done == BUDGET;
 }
 
