@@ -94,7 +94,7 @@ def build_assets():
 def run_in_testhost():
     """Runs this script again inside the test host; returns its exit status."""
     # Boots of ~1 min plus four tests, per VMM and run, with room to spare.
-    limit = 600 + runs() * 2 * (240 + 4 * (seconds_per_test() + 30))
+    limit = 600 + runs() * len(selected_vmms()) * (300 + 4 * (seconds_per_test() + 30))
     cmd = [os.path.join(SRCDIR, "tests", "testhost", "run"), "--timeout", str(limit), "--",
            "/usr/bin/python3", os.path.abspath(__file__)]
     return subprocess.call(cmd)
@@ -138,8 +138,8 @@ def cmdline():
     return f"console=ttyS0 quiet vireo.check=iperf vireo.end=hang vireo.iperf={spec}"
 
 
-def vireo_argv(guest, serial):
-    return [VMM, "--kernel", os.path.join(guest, "vmlinux"),
+def vireo_argv(guest, serial, vmm=VMM):
+    return [vmm, "--kernel", os.path.join(guest, "vmlinux"),
             "--initramfs", os.path.join(guest, "initramfs.cpio.gz"), "--cmdline", cmdline(),
             "--cpus", f"boot={CPUS}", "--memory", f"size={GUEST_MIB}M",
             "--serial", f"file={serial}", "--console", "off",
@@ -294,9 +294,15 @@ VMMS = [("vireo-vmm", vireo_debug_argv if os.environ.get("VIREO_NET_BENCH_DEBUG"
 
 
 def selected_vmms():
-    """VIREO_NET_BENCH_ONLY=NAME (e.g. vireo-vmm) measures one VMM alone."""
+    """VIREO_NET_BENCH_ONLY=NAME (e.g. vireo-vmm) measures one VMM alone;
+    VIREO_NET_BENCH_ALT=LABEL=PATH[,...] adds other vireo-vmm builds to
+    compare (e.g. before and after a change), reported apart."""
     only = os.environ.get("VIREO_NET_BENCH_ONLY")
-    return [v for v in VMMS if not only or v[0] == only]
+    vmms = [v for v in VMMS if not only or v[0] == only]
+    for alt in filter(None, os.environ.get("VIREO_NET_BENCH_ALT", "").split(",")):
+        label, _, path = alt.partition("=")
+        vmms.append((label, lambda guest, serial, path=path: vireo_argv(guest, serial, path)))
+    return vmms
 
 
 def print_table(medians, nruns, failures):
@@ -314,6 +320,11 @@ def print_table(medians, nruns, failures):
         print(f"{label:30} {'n/a' if v is None else f'{v:8.3f}':>8}"
               f" {'n/a' if q is None else f'{q:8.3f}':>8}"
               f" {'n/a' if ratio is None else f'{ratio:7.2f}':>7}  {f'>= {TARGET}x':8} {met}")
+    for name, med in medians.items():
+        if name not in ("vireo-vmm", "qemu q35"):
+            print(f"  {name}: " + ", ".join(f"{t} {med[t] / 1e9:.3f}" for t, _ in TESTS)
+                  + " Gbit/s" + (f" ({', '.join(f'{t} {med[t] / qemu[t]:.2f}x' for t, _ in TESTS)}"
+                                 " of qemu)" if qemu else ""))
     for name, why in failures.items():
         print(f"  {name}: not measured: {why}")
     if os.environ.get("VIREO_IN_TESTHOST") == "1":
