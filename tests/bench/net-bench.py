@@ -214,7 +214,11 @@ def stop(proc, timeout=20):
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            print(f"net-bench: process {proc.pid} does not go away after SIGKILL",
+                  file=sys.stderr, flush=True)
 
 
 def bench_once(name, argv, guest, workdir, index):
@@ -225,7 +229,7 @@ def bench_once(name, argv, guest, workdir, index):
     server_log = os.path.join(workdir, f"{tag}.iperf3-server.log")
     secs = seconds_per_test()
     vmm = server = None
-    own_tap = name != "vireo-vmm"
+    own_tap = name.startswith("qemu")  # vireo-vmm makes its own
     if tap_exists():
         raise BenchError(f"{tag}: {TAP} exists already (left by an earlier run?)")
     try:
@@ -244,6 +248,7 @@ def bench_once(name, argv, guest, workdir, index):
             raise BenchError(f"{tag}: iperf3 -s did not start: {read_serial(server_log)}")
         if not wait_until(lambda: "VIREO-INIT up" in read_serial(serial), BOOT_TIMEOUT, vmm):
             raise BenchError(f"{tag}: the guest did not reach init within {BOOT_TIMEOUT} s")
+        print(f"net-bench: {tag}: the guest is at its init", file=sys.stderr, flush=True)
         t0 = time.monotonic()
         cpu0 = cpu_seconds(vmm.pid)
         for test, _ in TESTS:
