@@ -40,6 +40,10 @@ struct fixture {
     int offload_calls;
     bool enabled[PAIRS];
     bool freed;
+    /* Per queue: interrupts raised, and the used idx when the first came
+     * (written by the device's worker threads). */
+    int irqs[NQ];
+    int first_irq_used[NQ];
 };
 
 static int be_set_offload(void *opaque, unsigned int offloads)
@@ -75,9 +79,19 @@ static const struct net_backend_ops be_ops = {
     .free = be_free,
 };
 
+static uint64_t qbase(unsigned int i);
+static uint16_t get16(const uint8_t *p);
+
 static void irq_signal(void *opaque, unsigned int queue)
 {
+    struct fixture *f = opaque;
+    int none = -1;
+
     g_assert_cmpuint(queue, <, NQ);
+    __atomic_compare_exchange_n(&f->first_irq_used[queue], &none,
+                                get16(f->ram + qbase(queue) + 0x2000 + 2), false, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&f->irqs[queue], 1, __ATOMIC_SEQ_CST);
 }
 
 static uint64_t qbase(unsigned int i)
@@ -194,6 +208,8 @@ static void fixture_init(struct fixture *f, unsigned int mtu)
     f->mem.regions[0] = (struct guest_region){.gpa = 0, .size = RAM_SIZE, .hva = f->ram};
     f->mem.nr_regions = 1;
     f->next_buf = BUFS;
+    for (int i = 0; i < NQ; i++)
+        f->first_irq_used[i] = -1;
     f->enabled[0] = true; /* as a backend starts: the first pair attached */
     for (int i = 0; i < PAIRS; i++) {
         int sv[2];
@@ -486,6 +502,135 @@ static void test_rx_mergeable(void)
     rx_post(&f, 0, 1024, &gpa[0]);
     g_assert_cmpuint(wait_used(&f, 0, NULL) + wait_used(&f, 0, NULL), ==, HDR + 2000);
     g_assert_cmpuint(get16(f.ram + gpa[3] + 10), ==, 2);
+    fixture_fini(&f);
+}
+
+/* With VIRTIO_F_EVENT_IDX, used_event 0 asks for an interrupt as soon as
+ * the first chain is used: it comes then, not once the device has worked
+ * through everything that was queued (the driver refills its receive ring
+ * and frees sent buffers while the device goes on). */
+static void test_interrupt_when_asked(void)
+{
+    struct fixture f;
+    uint64_t gpa;
+    uint8_t hdr[HDR] = {0}, out[256];
+
+    fixture_init(&f, 0);
+    for (int i = 0; i < NQ; i++)
+        f.q[i].event_idx = true;
+    /* used_event (after the avail ring) stays 0 for both queues. */
+    for (int i = 0; i < 3; i++) {
+        rx_post(&f, 0, 1526, &gpa);
+        peer_send(&f, 0, 100, (uint8_t)i);
+        tx_frame(&f, 1, hdr, 100, (uint8_t)i);
+    }
+    activate(&f, BASIC | F(VIRTIO_F_EVENT_IDX));
+    for (int i = 0; i < 3; i++) {
+        wait_used(&f, 0, NULL);
+        wait_used(&f, 1, NULL);
+        g_assert_cmpint(peer_recv(&f, 0, out, sizeof(out)), ==, HDR + 100);
+    }
+    g_assert_cmpint(__atomic_load_n(&f.first_irq_used[0], __ATOMIC_SEQ_CST), ==, 1);
+    g_assert_cmpint(__atomic_load_n(&f.first_irq_used[1], __ATOMIC_SEQ_CST), ==, 1);
+    /* used_event did not move: no more interrupts for the other two. */
+    g_assert_cmpint(__atomic_load_n(&f.irqs[0], __ATOMIC_SEQ_CST), ==, 1);
+    g_assert_cmpint(__atomic_load_n(&f.irqs[1], __ATOMIC_SEQ_CST), ==, 1);
+    fixture_fini(&f);
+}
+
+/* Joins what virtio_net_tx_iov() points at; the length. */
+static size_t iov_join(const struct iovec *iov, int n, uint8_t *out)
+{
+    size_t at = 0;
+
+    for (int i = 0; i < n; i++) {
+        memcpy(out + at, iov[i].iov_base, iov[i].iov_len);
+        at += iov[i].iov_len;
+    }
+    return at;
+}
+
+/* The writev() form of a transmit chain carries the same bytes as the
+ * copied one: the header checked on a copy (even when it spans buffers),
+ * then the frame where it lies in guest memory. */
+static void test_tx_iov(void)
+{
+    struct fixture f;
+    struct virtq_chain *c = g_new0(struct virtq_chain, 1);
+    uint8_t hdr[HDR], copied[256], joined[256];
+    struct iovec iov[8];
+    uint64_t a, b, d;
+    int len, n;
+
+    fixture_init(&f, 0);
+    a = alloc_buf(&f, 5);
+    b = alloc_buf(&f, 10);
+    d = alloc_buf(&f, 100);
+    c->bufs[0] = (struct virtq_buf){a, 5, false};
+    c->bufs[1] = (struct virtq_buf){b, 10, false};
+    c->bufs[2] = (struct virtq_buf){d, 100, false};
+    c->nr_bufs = 3;
+    c->readable = 115;
+    for (int i = 0; i < 5; i++)
+        f.ram[a + i] = (uint8_t)(0x40 + i);
+    for (int i = 0; i < 10; i++)
+        f.ram[b + i] = (uint8_t)(0x50 + i);
+    for (int i = 0; i < 100; i++)
+        f.ram[d + i] = (uint8_t)i;
+    /* Header: NEEDS_CSUM, csum_start 34, csum_offset 16, num_buffers 7. */
+    f.ram[a] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    f.ram[a + 1] = 0;
+    f.ram[b + 1] = 34; /* byte 6 */
+    f.ram[b + 2] = 0;
+    f.ram[b + 3] = 16; /* byte 8 */
+    f.ram[b + 4] = 0;
+    f.ram[b + 5] = 7; /* byte 10 */
+    f.ram[b + 6] = 0;
+
+    len = virtio_net_tx_frame(&f.mem, c, BASIC, true, copied);
+    g_assert_cmpint(len, ==, 115);
+    n = virtio_net_tx_iov(&f.mem, c, BASIC, true, hdr, iov, G_N_ELEMENTS(iov));
+    g_assert_cmpint(n, ==, 3); /* header copy, the rest of b, d */
+    g_assert_true(iov[0].iov_base == hdr);
+    g_assert_true(iov[1].iov_base == f.ram + b + 7);
+    g_assert_true(iov[2].iov_base == f.ram + d);
+    g_assert_cmpuint(iov_join(iov, n, joined), ==, 115);
+    g_assert_cmpmem(joined, 115, copied, 115);
+    g_assert_cmpuint(get16(hdr + 10), ==, 0);
+    /* Too many pieces for the room given: the caller copies instead. */
+    g_assert_cmpint(virtio_net_tx_iov(&f.mem, c, BASIC, true, hdr, iov, 2), ==, -E2BIG);
+
+    /* Without a vnet header on the backend: the frame alone. */
+    f.ram[a] = 0;
+    f.ram[b + 1] = f.ram[b + 3] = 0;
+    len = virtio_net_tx_frame(&f.mem, c, BASIC, false, copied);
+    g_assert_cmpint(len, ==, 103);
+    n = virtio_net_tx_iov(&f.mem, c, BASIC, false, hdr, iov, G_N_ELEMENTS(iov));
+    g_assert_cmpint(n, ==, 2);
+    g_assert_cmpuint(iov_join(iov, n, joined), ==, 103);
+    g_assert_cmpmem(joined, 103, copied, 103);
+
+    /* Refused alike: an offload not negotiated, an offset past the frame, a
+     * device-writable buffer, too short. */
+    f.ram[a] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    f.ram[a + 1] = VIRTIO_NET_HDR_GSO_TCPV6;
+    f.ram[b + 1] = 34;
+    f.ram[b + 3] = 16;
+    g_assert_cmpint(virtio_net_tx_iov(&f.mem, c, BASIC, true, hdr, iov, 8), ==, -EINVAL);
+    g_assert_cmpint(virtio_net_tx_frame(&f.mem, c, BASIC, true, copied), ==, -EINVAL);
+    f.ram[a + 1] = 0;
+    f.ram[b + 1] = 90;
+    g_assert_cmpint(virtio_net_tx_iov(&f.mem, c, BASIC, true, hdr, iov, 8), ==, -EINVAL);
+    f.ram[b + 1] = 34;
+    c->bufs[2].device_writes = true;
+    c->writable_seen = true;
+    g_assert_cmpint(virtio_net_tx_iov(&f.mem, c, BASIC, true, hdr, iov, 8), ==, -EINVAL);
+    c->bufs[2].device_writes = false;
+    c->writable_seen = false;
+    c->nr_bufs = 2;
+    c->readable = 15;
+    g_assert_cmpint(virtio_net_tx_iov(&f.mem, c, BASIC, true, hdr, iov, 8), ==, -EINVAL);
+    g_free(c);
     fixture_fini(&f);
 }
 
@@ -798,6 +943,8 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/tx", test_tx);
     g_test_add_func("/virtio-net/rx-single-buffer", test_rx_single_buffer);
     g_test_add_func("/virtio-net/rx-mergeable", test_rx_mergeable);
+    g_test_add_func("/virtio-net/interrupt-when-asked", test_interrupt_when_asked);
+    g_test_add_func("/virtio-net/tx-iov", test_tx_iov);
     g_test_add_func("/virtio-net/tx-hostile", test_tx_hostile);
     g_test_add_func("/virtio-net/rx-hostile", test_rx_hostile);
     g_test_add_func("/virtio-net/ctrl-mq", test_ctrl_mq);

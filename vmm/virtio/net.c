@@ -1,8 +1,10 @@
 /* virtio-net: one worker thread per queue pair moves frames between the
  * pair's virtqueues and its backend fd; the first pair's worker also serves
- * the control queue. Frames go through a bounce buffer in both directions so
- * that what the guest may still change is never read twice. What the guest
- * asks for is checked in virtio/net_request.c. */
+ * the control queue. What the guest may still change is never read twice:
+ * received frames go through a bounce buffer; a transmitted frame's header
+ * is copied and checked, and the header copy and the frame's bytes in guest
+ * memory go to the backend in one writev(), where the kernel reads them
+ * once. What the guest asks for is checked in virtio/net_request.c. */
 #include "config.h"
 
 #include "virtio/net.h"
@@ -13,6 +15,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -21,6 +24,7 @@
 #define BUDGET        256   /* frames per direction before looking at the others */
 #define MAX_RX_CHAINS 256   /* receive chains one frame may take (MRG_RXBUF) */
 #define BUF_SIZE      (VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MAX_FRAME)
+#define TX_MAX_IOV    64 /* pieces of a frame sent as they lie; more are copied */
 
 static bool has(uint64_t features, unsigned int bit)
 {
@@ -41,8 +45,9 @@ struct net_pair {
     unsigned int rx_seen; /* chains that were not enough for it */
     size_t rx_len;        /* its length, header included */
     bool tx_blocked;      /* the backend said EAGAIN: wait for POLLOUT */
-    bool rx_pushed, tx_pushed;
+    bool rx_pushed;       /* rx_deliver() used chains: maybe an interrupt */
     uint8_t *rx_buf, *tx_buf;
+    uint8_t tx_hdr[VIRTIO_NET_HDR_SIZE]; /* the checked header of the frame being sent */
     struct virtq_chain first, chain;
     struct log_ratelimit rl;
 };
@@ -223,6 +228,11 @@ static bool rx_process(struct net_pair *p)
             break;
         }
         p->rx_pending = false;
+        /* Each frame at once when the driver asked (used_event): it refills
+         * the ring while we go on, rather than after the whole batch. */
+        if (p->rx_pushed)
+            signal_queue(p, p->rx, 2 * p->index);
+        p->rx_pushed = false;
         if (r < 0) {
             log_error("virtio-net %s: receive queue %u broken by the driver (%s); no more "
                       "receiving on it",
@@ -230,9 +240,6 @@ static bool rx_process(struct net_pair *p)
             break;
         }
     }
-    if (p->rx_pushed)
-        signal_queue(p, p->rx, 2 * p->index);
-    p->rx_pushed = false;
     return done == BUDGET;
 }
 
@@ -242,11 +249,12 @@ static bool tx_process(struct net_pair *p)
 {
     struct virtio_net *n = p->n;
     unsigned int done = 0;
+    struct iovec iov[TX_MAX_IOV];
 
     if (!p->tx || p->tx->broken)
         return false;
     while (done < BUDGET) {
-        int len, r;
+        int len, nr_iov, r;
         ssize_t w;
 
         virtq_set_notification(p->tx, false);
@@ -264,14 +272,23 @@ static bool tx_process(struct net_pair *p)
             break;
         }
         done++;
-        len =
-            virtio_net_tx_frame(n->act.mem, &p->chain, n->act.features, n->be.vnet_hdr, p->tx_buf);
-        if (len < 0) {
+        nr_iov = virtio_net_tx_iov(n->act.mem, &p->chain, n->act.features, n->be.vnet_hdr,
+                                   p->tx_hdr, iov, G_N_ELEMENTS(iov));
+        if (nr_iov == -E2BIG) {
+            /* More pieces than a Linux driver makes: copy them together. */
+            len = virtio_net_tx_frame(n->act.mem, &p->chain, n->act.features, n->be.vnet_hdr,
+                                      p->tx_buf);
+            iov[0] = (struct iovec){.iov_base = p->tx_buf, .iov_len = len < 0 ? 0 : len};
+            nr_iov = len < 0 ? len : 1;
+        }
+        if (nr_iov < 0) {
             count(&n->stats[p->index].tx_dropped, 1);
             warn_limited(p, "malformed transmit request; dropped", 0);
         } else {
+            len = (int)(p->chain.readable - VIRTIO_NET_HDR_SIZE) +
+                  (n->be.vnet_hdr ? (int)VIRTIO_NET_HDR_SIZE : 0);
             do {
-                w = write(p->fd, p->tx_buf, (size_t)len);
+                w = writev(p->fd, iov, nr_iov);
             } while (w < 0 && errno == EINTR);
             if (w < 0 && errno == EAGAIN) {
                 rewind_avail(p->tx, (uint16_t)(p->tx->next_avail - 1));
@@ -288,12 +305,11 @@ static bool tx_process(struct net_pair *p)
             }
         }
         p->tx_blocked = false;
+        /* Completions at once when the driver asked: its socket buffers
+         * (TCP small queues) are freed while we go on with the batch. */
         if (virtq_push(p->tx, p->chain.head, 0) == 0)
-            p->tx_pushed = true;
+            signal_queue(p, p->tx, 2 * p->index + 1);
     }
-    if (p->tx_pushed)
-        signal_queue(p, p->tx, 2 * p->index + 1);
-    p->tx_pushed = false;
     return done == BUDGET;
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "guest_memory.h"
 #include "net/backend.h"
@@ -113,6 +114,15 @@ const char *virtio_net_id(const struct virtio_net *n);
 int virtio_net_tx_frame(const struct guest_memory *mem, const struct virtq_chain *chain,
                         uint64_t features, bool vnet_hdr, uint8_t *out)
     __attribute__((warn_unused_result));
+
+/* The same checks, without copying the frame: `hdr` (VIRTIO_NET_HDR_SIZE
+ * bytes) gets the checked header, `iov` the header (with `vnet_hdr`) and
+ * then the frame's bytes where they lie in guest memory, for one writev()
+ * in which the kernel reads them once. Returns the number of entries, or
+ * -EINVAL as above, or -E2BIG when more than `max_iov` would be needed. */
+int virtio_net_tx_iov(const struct guest_memory *mem, const struct virtq_chain *chain,
+                      uint64_t features, bool vnet_hdr, uint8_t *hdr, struct iovec *iov,
+                      unsigned int max_iov) __attribute__((warn_unused_result));
 
 enum virtio_net_ctrl_action {
     VIRTIO_NET_CTRL_ACT_NONE,

@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 
 static uint16_t get_le16(const uint8_t *p)
 {
@@ -60,8 +61,11 @@ static bool tx_hdr_ok(const uint8_t *h, size_t frame_len, uint64_t f)
     return gso_size != 0 && hdr_len <= frame_len && (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
 }
 
-int virtio_net_tx_frame(const struct guest_memory *mem, const struct virtq_chain *chain,
-                        uint64_t features, bool vnet_hdr, uint8_t *out)
+/* Copies the chain's header (its first VIRTIO_NET_HDR_SIZE bytes, which may
+ * span buffers) into `hdr` and checks the chain and the copy: the frame's
+ * length, or -EINVAL. */
+static int tx_check(const struct guest_memory *mem, const struct virtq_chain *chain,
+                    uint64_t features, bool vnet_hdr, uint8_t *hdr)
 {
     uint64_t frame_len;
     size_t at = 0;
@@ -72,24 +76,83 @@ int virtio_net_tx_frame(const struct guest_memory *mem, const struct virtq_chain
         chain->readable > VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MAX_FRAME)
         return -EINVAL;
     frame_len = chain->readable - VIRTIO_NET_HDR_SIZE;
+    for (unsigned int i = 0; i < chain->nr_bufs && at < VIRTIO_NET_HDR_SIZE; i++) {
+        const struct virtq_buf *b = &chain->bufs[i];
+        size_t take = b->len < VIRTIO_NET_HDR_SIZE - at ? b->len : VIRTIO_NET_HDR_SIZE - at;
+
+        if (guest_memory_read(mem, b->gpa, hdr + at, take) < 0)
+            return -EINVAL;
+        at += take;
+    }
+    /* Checked on our copy: the guest cannot change it behind us. */
+    if (!tx_hdr_ok(hdr, frame_len, features))
+        return -EINVAL;
+    if (!vnet_hdr && (hdr[0] || hdr[1]))
+        return -EINVAL;    /* no offloads were offered: nothing to ask for */
+    hdr[10] = hdr[11] = 0; /* num_buffers means nothing on transmit */
+    return (int)frame_len;
+}
+
+int virtio_net_tx_frame(const struct guest_memory *mem, const struct virtq_chain *chain,
+                        uint64_t features, bool vnet_hdr, uint8_t *out)
+{
+    size_t skip = VIRTIO_NET_HDR_SIZE;
+    uint8_t *at;
+    int len;
+
+    len = tx_check(mem, chain, features, vnet_hdr, out);
+    if (len < 0)
+        return len;
+    /* The frame after the checked header, or over it without vnet_hdr. */
+    at = vnet_hdr ? out + VIRTIO_NET_HDR_SIZE : out;
     for (unsigned int i = 0; i < chain->nr_bufs; i++) {
         const struct virtq_buf *b = &chain->bufs[i];
 
-        if (guest_memory_read(mem, b->gpa, out + at, b->len) < 0)
+        if (skip >= b->len) {
+            skip -= b->len;
+            continue;
+        }
+        if (guest_memory_read(mem, b->gpa + skip, at, b->len - skip) < 0)
             return -EINVAL;
-        at += b->len;
+        at += b->len - skip;
+        skip = 0;
     }
-    /* Checked on our copy: the guest cannot change it behind us. */
-    if (!tx_hdr_ok(out, frame_len, features))
-        return -EINVAL;
-    if (!vnet_hdr) {
-        if (out[0] || out[1])
-            return -EINVAL; /* no offloads were offered: nothing to ask for */
-        memmove(out, out + VIRTIO_NET_HDR_SIZE, frame_len);
-        return (int)frame_len;
+    return len + (vnet_hdr ? (int)VIRTIO_NET_HDR_SIZE : 0);
+}
+
+int virtio_net_tx_iov(const struct guest_memory *mem, const struct virtq_chain *chain,
+                      uint64_t features, bool vnet_hdr, uint8_t *hdr, struct iovec *iov,
+                      unsigned int max_iov)
+{
+    size_t skip = VIRTIO_NET_HDR_SIZE;
+    unsigned int n = 0;
+    int len;
+
+    len = tx_check(mem, chain, features, vnet_hdr, hdr);
+    if (len < 0)
+        return len;
+    if (vnet_hdr) {
+        if (max_iov == 0)
+            return -E2BIG;
+        iov[n++] = (struct iovec){.iov_base = hdr, .iov_len = VIRTIO_NET_HDR_SIZE};
     }
-    out[10] = out[11] = 0; /* num_buffers means nothing on transmit */
-    return (int)(frame_len + VIRTIO_NET_HDR_SIZE);
+    for (unsigned int i = 0; i < chain->nr_bufs; i++) {
+        const struct virtq_buf *b = &chain->bufs[i];
+        void *p;
+
+        if (skip >= b->len) {
+            skip -= b->len;
+            continue;
+        }
+        if (n == max_iov)
+            return -E2BIG;
+        p = guest_memory_ptr(mem, b->gpa + skip, b->len - skip);
+        if (!p)
+            return -EINVAL;
+        iov[n++] = (struct iovec){.iov_base = p, .iov_len = b->len - skip};
+        skip = 0;
+    }
+    return (int)n;
 }
 
 static void ctrl_mac_table(const uint8_t *d, size_t len, struct virtio_net_ctrl_cmd *out)
