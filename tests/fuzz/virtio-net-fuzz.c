@@ -107,15 +107,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t hdr[VIRTIO_NET_HDR_SIZE];
         struct iovec iov[20];
         size_t at = 0;
-        int n = virtio_net_tx_iov(&mem, &chain, features, vnet_hdr, hdr, iov, 20);
+        int nr_iov = virtio_net_tx_iov(&mem, &chain, features, vnet_hdr, hdr, iov, 20);
 
-        if ((n < 0) != (len < 0) && n != -E2BIG)
+        if ((nr_iov < 0) != (len < 0) && nr_iov != -E2BIG)
             abort();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < nr_iov; i++) {
             memcpy(joined + at, iov[i].iov_base, iov[i].iov_len);
             at += iov[i].iov_len;
         }
-        if (n >= 0 && (at != (size_t)len || memcmp(joined, out, at)))
+        if (nr_iov >= 0 && (at != (size_t)len || memcmp(joined, out, at)))
             abort();
     }
 
