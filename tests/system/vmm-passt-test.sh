@@ -145,8 +145,17 @@ pids+=("$pid")
 sleep 1
 check "the VMM runs as nobody" eval \
     '[ "$(stat -c %U /proc/$pid)" = nobody ]'
-check "it started passt, also as nobody" eval \
-    'p=$(passt_pids | head -n1); [ -n "$p" ] && [ "$(awk "/^Uid:/ { print \$2 }" /proc/$p/status)" = "$(id -u nobody)" ]'
+passt_as_nobody() {
+    local p
+    p=$(passt_pids | head -n1)
+    [ -n "$p" ] && [ "$(awk '/^Uid:/ { print $2 }' "/proc/$p/status")" = "$(id -u nobody)" ]
+}
+for ((i = 0; i < 300; i++)); do
+    passt_as_nobody && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+check "it started passt, also as nobody" passt_as_nobody
 check "the guest reaches init" wait_for "VIREO-INIT up" 180
 check "the guest's passt check ends" wait_for "VIREO-DONE" 240
 check "the guest sees its device, with passt's MTU 65520" eval \
