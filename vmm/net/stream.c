@@ -84,6 +84,7 @@ static void stream_peer_lost(struct stream *s, const char *why, int err)
     if (s->peer_gone)
         return;
     s->peer_gone = true;
+    s->out_off = s->out_len = 0; /* nowhere to go: the guest's frames are dropped from now on */
     if (err)
         log_error("network backend %s: %s: %s; the guest's link has no peer any more", s->label,
                   why, g_strerror(err));
