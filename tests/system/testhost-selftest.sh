@@ -119,5 +119,10 @@ check "vireo.check=hello runs the hello check (hello=$(result hello hello))" \
     '[ "$(result hello hello)" = world ]'
 check "vireo.end=reboot ends the run (VIREO-DONE rc=0, QEMU status $(cat "$tmp/hello.status"))" \
     'grep -qx "VIREO-DONE rc=0" "$tmp/hello.log" && [ "$(cat "$tmp/hello.status")" = 0 ]'
+if [ "$failed" -gt 0 ] && [ -n "$cpu_used" ]; then
+    echo "# hello guest serial log (tail):"
+    tail -n 30 "$tmp/hello.log" | diag
+    tail -n 10 "$tmp/hello.qemu" | diag
+fi
 
 [ "$failed" = 0 ]
