@@ -111,6 +111,53 @@ static void test_engine_depth(gconstpointer kind_p)
     close(fd);
 }
 
+/* A plugged batch starts at unplug: io_uring holds it back until then. */
+static void test_engine_plug(gconstpointer kind_p)
+{
+    enum blk_engine_kind kind = GPOINTER_TO_INT(kind_p);
+    struct blk_engine *e = NULL;
+    static uint8_t bufs[16][512];
+    struct iovec v[16];
+    struct blk_completion c[16];
+    int fd = tmp_file("plug.img", 16 * 512);
+    struct pollfd p;
+
+    g_assert_cmpint(blk_engine_new(kind, 16, &e), ==, 0);
+    blk_engine_plug(e);
+    for (int i = 0; i < 16; i++) {
+        memset(bufs[i], 0x40 + i, sizeof(bufs[i]));
+        v[i] = (struct iovec){bufs[i], sizeof(bufs[i])};
+        g_assert_cmpint(
+            blk_engine_submit(e, &(struct blk_io){BLK_IO_WRITE, fd, &v[i], 1, i * 512u, &v[i]}), ==,
+            0);
+    }
+    g_assert_cmpuint(blk_engine_inflight(e), ==, 16);
+    if (kind == BLK_ENGINE_URING) {
+        p = (struct pollfd){.fd = blk_engine_event_fd(e), .events = POLLIN};
+        g_assert_cmpint(poll(&p, 1, 200), ==, 0);
+    }
+    blk_engine_unplug(e);
+    wait_reap(e, c, 16);
+    for (int i = 0; i < 16; i++)
+        g_assert_cmpint(c[i].result, ==, 512);
+    for (int i = 0; i < 16; i++) {
+        uint8_t back[512];
+
+        g_assert_cmpint(pread(fd, back, sizeof(back), i * 512), ==, 512);
+        g_assert_true(memcmp(back, bufs[i], sizeof(back)) == 0);
+    }
+    /* Unplugged again: an I/O starts by itself. */
+    g_assert_cmpint(blk_engine_submit(e, &(struct blk_io){BLK_IO_FSYNC, fd, NULL, 0, 0, e}), ==, 0);
+    wait_reap(e, c, 1);
+    g_assert_cmpint(c[0].result, ==, 0);
+    /* Freed while plugged with I/O queued: the batch is started and waited for. */
+    blk_engine_plug(e);
+    g_assert_cmpint(blk_engine_submit(e, &(struct blk_io){BLK_IO_READ, fd, &v[0], 1, 0, &v[0]}), ==,
+                    0);
+    blk_engine_free(e);
+    close(fd);
+}
+
 static void test_engine_env(void)
 {
     struct blk_engine *e = NULL;
@@ -247,6 +294,8 @@ int main(int argc, char **argv)
     if (uring) {
         g_test_add_data_func("/block-engine/io_uring/rw", GINT_TO_POINTER(BLK_ENGINE_URING),
                              test_engine_rw);
+        g_test_add_data_func("/block-engine/io_uring/plug", GINT_TO_POINTER(BLK_ENGINE_URING),
+                             test_engine_plug);
         g_test_add_data_func("/block-engine/io_uring/depth", GINT_TO_POINTER(BLK_ENGINE_URING),
                              test_engine_depth);
         g_test_add_data_func("/disk-queue/io_uring/raw", raw_u, test_disk_queue);
@@ -258,6 +307,8 @@ int main(int argc, char **argv)
     }
     g_test_add_data_func("/block-engine/threads/rw", GINT_TO_POINTER(BLK_ENGINE_THREADS),
                          test_engine_rw);
+    g_test_add_data_func("/block-engine/threads/plug", GINT_TO_POINTER(BLK_ENGINE_THREADS),
+                         test_engine_plug);
     g_test_add_data_func("/block-engine/threads/depth", GINT_TO_POINTER(BLK_ENGINE_THREADS),
                          test_engine_depth);
     g_test_add_func("/block-engine/env", test_engine_env);

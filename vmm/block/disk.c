@@ -586,6 +586,16 @@ int disk_queue_submit(struct disk_queue *q, struct disk_request *req)
     return 0;
 }
 
+void disk_queue_plug(struct disk_queue *q)
+{
+    blk_engine_plug(q->engine);
+}
+
+void disk_queue_unplug(struct disk_queue *q)
+{
+    blk_engine_unplug(q->engine);
+}
+
 unsigned int disk_queue_complete(struct disk_queue *q, struct disk_request **done, unsigned int max)
 {
     struct blk_completion c[COMPLETIONS_PER_REAP];

@@ -85,6 +85,9 @@ unsigned int disk_queue_inflight(const struct disk_queue *q);
  * flight and will come back from disk_queue_complete(). The iovec and the
  * request stay untouched by the caller until then. */
 int disk_queue_submit(struct disk_queue *q, struct disk_request *req);
+/* Requests submitted between plug and unplug start together at unplug. */
+void disk_queue_plug(struct disk_queue *q);
+void disk_queue_unplug(struct disk_queue *q);
 /* Requests that finished since the last call, without blocking. */
 unsigned int disk_queue_complete(struct disk_queue *q, struct disk_request **done,
                                  unsigned int max);

@@ -64,6 +64,7 @@ void blk_engine_free(struct blk_engine *e)
 
     if (!e)
         return;
+    blk_engine_unplug(e);
     while (e->inflight) {
         struct pollfd p = {.fd = e->efd, .events = POLLIN};
 
@@ -98,9 +99,24 @@ int blk_engine_submit(struct blk_engine *e, const struct blk_io *io)
     if (e->inflight >= e->depth)
         return -EAGAIN;
     r = e->ops->submit(e, io);
-    if (r == 0)
-        e->inflight++;
-    return r;
+    if (r < 0)
+        return r;
+    e->inflight++;
+    if (!e->plugged && e->ops->kick)
+        e->ops->kick(e);
+    return 0;
+}
+
+void blk_engine_plug(struct blk_engine *e)
+{
+    e->plugged = true;
+}
+
+void blk_engine_unplug(struct blk_engine *e)
+{
+    if (e->plugged && e->ops->kick)
+        e->ops->kick(e);
+    e->plugged = false;
 }
 
 unsigned int blk_engine_reap(struct blk_engine *e, struct blk_completion *out, unsigned int max)

@@ -47,9 +47,14 @@ const char *blk_engine_name(const struct blk_engine *e);
 int blk_engine_event_fd(const struct blk_engine *e);
 unsigned int blk_engine_inflight(const struct blk_engine *e);
 
-/* 0 when queued, -EAGAIN when `depth` I/Os are in flight, other -errno. */
+/* 0 when queued, -EAGAIN when `depth` I/Os are in flight, other -errno.
+ * Outside a plug the I/O starts at once. */
 int blk_engine_submit(struct blk_engine *e, const struct blk_io *io)
     __attribute__((warn_unused_result));
+/* Between plug and unplug, submitted I/Os wait and start together at unplug
+ * (io_uring: one system call for the batch rather than one each). */
+void blk_engine_plug(struct blk_engine *e);
+void blk_engine_unplug(struct blk_engine *e);
 /* Collects up to `max` completions without blocking; clears the eventfd. */
 unsigned int blk_engine_reap(struct blk_engine *e, struct blk_completion *out, unsigned int max);
 

@@ -4,11 +4,16 @@
 
 #include "block/engine.h"
 
+#include <stdbool.h>
+
 struct blk_engine_ops {
     const char *name;
     /* Sets e->priv; e->efd and e->depth are ready. 0 or -errno. */
     int (*init)(struct blk_engine *e);
+    /* Queues one I/O; it starts at the next kick. */
     int (*submit)(struct blk_engine *e, const struct blk_io *io);
+    /* Starts what submit queued. NULL when submit starts I/O by itself. */
+    void (*kick)(struct blk_engine *e);
     unsigned int (*reap)(struct blk_engine *e, struct blk_completion *out, unsigned int max);
     void (*fini)(struct blk_engine *e);
 };
@@ -18,6 +23,7 @@ struct blk_engine {
     int efd;
     unsigned int depth;
     unsigned int inflight;
+    bool plugged;
     void *priv;
 };
 

@@ -1,5 +1,6 @@
 /* The io_uring engine: one ring per engine, completions signalled on the
- * engine's eventfd through io_uring_register_eventfd(). */
+ * engine's eventfd through io_uring_register_eventfd(). Submissions wait in
+ * the ring until a kick hands them to the kernel. */
 #include "config.h"
 
 #include "block/engine_impl.h"
@@ -28,14 +29,29 @@ static int uring_init(struct blk_engine *e)
     return 0;
 }
 
+/* Hands the queued entries to the kernel. What it refuses for now (no
+ * memory, completions to reap first) stays in the ring for the next kick. */
+static void uring_kick(struct blk_engine *e)
+{
+    int r;
+
+    do
+        r = io_uring_submit(e->priv);
+    while (r == -EINTR);
+}
+
 static int uring_submit(struct blk_engine *e, const struct blk_io *io)
 {
     struct io_uring *ring = e->priv;
     struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-    int r;
 
-    if (!sqe)
-        return -EAGAIN;
+    if (!sqe) {
+        /* The ring is full of entries not yet handed over. */
+        uring_kick(e);
+        sqe = io_uring_get_sqe(ring);
+        if (!sqe)
+            return -EAGAIN;
+    }
     switch (io->op) {
     case BLK_IO_READ:
         io_uring_prep_readv(sqe, io->fd, io->iov, io->iovcnt, io->offset);
@@ -48,8 +64,7 @@ static int uring_submit(struct blk_engine *e, const struct blk_io *io)
         break;
     }
     io_uring_sqe_set_data(sqe, io->opaque);
-    r = io_uring_submit(ring);
-    return r < 0 ? r : 0;
+    return 0;
 }
 
 static unsigned int uring_reap(struct blk_engine *e, struct blk_completion *out, unsigned int max)
@@ -77,6 +92,7 @@ const struct blk_engine_ops blk_engine_uring_ops = {
     .name = "io_uring",
     .init = uring_init,
     .submit = uring_submit,
+    .kick = uring_kick,
     .reap = uring_reap,
     .fini = uring_fini,
 };

@@ -431,8 +431,10 @@ static void reap(struct blk_worker *w)
     } while (n == COMPLETIONS);
 }
 
+/* Submits every available request, then starts their I/O in one batch. */
 static void drain_avail(struct blk_worker *w)
 {
+    disk_queue_plug(w->dq);
     for (;;) {
         int r;
 
@@ -442,12 +444,13 @@ static void drain_avail(struct blk_worker *w)
         if (r < 0) {
             log_error("virtio-blk %s: queue %u broken by the driver (%s); no more requests",
                       w->blk->id, w->index, g_strerror(-r));
-            return;
+            break;
         }
         virtq_set_notification(w->vq, true);
         if (!virtq_has_available(w->vq))
-            return;
+            break;
     }
+    disk_queue_unplug(w->dq);
 }
 
 static gpointer worker_run(gpointer opaque)
