@@ -69,19 +69,10 @@ result() {
     grep -a "^VIREO-RESULT $1=" "$work/guest.serial" | head -n1 | tr -d '\r' |
         sed "s/^VIREO-RESULT $1=//"
 }
-# The passt processes (passt or passt.avx2) serving a VMM on an inherited
-# socket (--fd). passt leaves its parent at once for a PID namespace of its
-# own, so it is found by name and command line, not as the VMM's child; and
-# it makes itself undumpable, so its /proc folder is root's: its user is read
-# from its status.
-passt_pids() {
-    local st p
-    for st in /proc/[0-9]*/status; do
-        p=${st#/proc/}
-        p=${p%/status}
-        grep -qs '^Name:[[:space:]]*passt' "$st" || continue
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- '--fd 3' && echo "$p"
-    done
+# The passt processes (passt, or passt.avx2 where the CPU has AVX2) serving a
+# VMM on an inherited socket (--fd 3), as ps shows them: "PID PPID USER".
+passt_procs() {
+    ps -eo pid=,ppid=,user=,comm=,args= | awk '$4 ~ /^passt/ && / --fd 3( |$)/ { print $1, $2, $3 }'
 }
 wait_for() { # PATTERN SECONDS
     local i
@@ -145,17 +136,15 @@ pids+=("$pid")
 sleep 1
 check "the VMM runs as nobody" eval \
     '[ "$(stat -c %U /proc/$pid)" = nobody ]'
-passt_as_nobody() {
-    local p
-    p=$(passt_pids | head -n1)
-    [ -n "$p" ] && [ "$(awk '/^Uid:/ { print $2 }' "/proc/$p/status")" = "$(id -u nobody)" ]
-}
+# The VMM's own passt runs as nobody too.
+passt_as_nobody() { passt_procs | grep -qx "[0-9]* $pid nobody"; }
 for ((i = 0; i < 300; i++)); do
     passt_as_nobody && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
 done
 check "it started passt, also as nobody" passt_as_nobody
+passt_as_nobody || tap_diag "passt processes (pid ppid user): $(passt_procs)"
 check "the guest reaches init" wait_for "VIREO-INIT up" 180
 check "the guest's passt check ends" wait_for "VIREO-DONE" 240
 check "the guest sees its device, with passt's MTU 65520" eval \
@@ -170,7 +159,7 @@ check "the server's reply reaches the guest" eval '[ "$(result reply)" = "$token
 for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
 check "the guest powers off and the VMM exits 0" eval 'wait "$pid"'
-check "passt is gone with the VMM" eval '[ -z "$(passt_pids)" ]'
+check "passt is gone with the VMM" eval '[ -z "$(passt_procs)" ]'
 
 # --- misuse ----------------------------------------------------------------------
 out=$("$vmm" --kernel "$work/vmlinux" --net "passt=on,tap=x" 2>&1)
