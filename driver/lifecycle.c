@@ -303,57 +303,104 @@ static int affect(const struct vireo_domain *dom, unsigned int flags, bool *conf
     return 0;
 }
 
-/* Saves a changed copy of the definition. Takes def. */
-static int save_config(struct vireo_driver *drv, struct vireo_domain_def *def, GError **error)
-{
-    bool added;
+/* A change to a copy of the persistent definition: `value` from the call,
+ * `flags` its flags. -1 with *error set for a value out of range. */
+typedef int (*config_edit_fn)(struct vireo_domain_def *def, uint64_t value, unsigned int flags,
+                              GError **error);
 
-    return vireo_domain_list_define(drv->domains, def, &added, error) ? 0 : -1;
-}
-
-static int set_vcpus(struct vireo_driver *drv, const wire_nonnull_domain *wd, unsigned int n,
-                     unsigned int flags, GError **error)
+/* What the vCPU and memory calls share: checks `flags` against `allowed`,
+ * finds the domain, and under its job applies `edit` to a copy of the
+ * definition and saves that. `what` names the setting in errors. */
+static int edit_config(struct vireo_driver *drv, const wire_nonnull_domain *wd, uint64_t value,
+                       unsigned int flags, unsigned int allowed, const char *api, const char *what,
+                       config_edit_fn edit, GError **error)
 {
     struct vireo_domain *dom;
     g_autoptr(vireo_domain_def) def = NULL;
-    bool config;
+    bool config, added;
     int rc = -1;
 
-    if (!vireo_check_flags(
-            flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_VCPU_MAXIMUM,
-            "virDomainSetVcpusFlags", error))
+    if (!vireo_check_flags(flags, allowed, api, error))
         return -1;
     if (!(dom = vireo_lookup(drv, wd, error)))
         return -1;
     vireo_domain_job_begin(dom);
-    if (affect(dom, flags, &config, _("number of vCPUs"), error) < 0)
+    if (affect(dom, flags, &config, what, error) < 0)
         goto out;
     def = vireo_domain_def_copy(dom->def);
+    if (edit(def, value, flags, error) < 0)
+        goto out;
+    if (vireo_domain_list_define(drv->domains, g_steal_pointer(&def), &added, error))
+        rc = 0;
+out:
+    vireo_domain_job_end(dom);
+    return rc;
+}
+
+static int edit_vcpus(struct vireo_domain_def *def, uint64_t n, unsigned int flags, GError **error)
+{
     if (flags & VIR_DOMAIN_VCPU_MAXIMUM) {
         if (n < 1 || n > VIREO_MAX_VCPUS) {
             g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_INVALID_ARG,
                         _("invalid argument: the maximum of vCPUs must be 1 to %d"),
                         VIREO_MAX_VCPUS);
-            goto out;
+            return -1;
         }
-        def->max_vcpus = n;
+        def->max_vcpus = (unsigned int)n;
         if (def->vcpus > n)
-            def->vcpus = n;
+            def->vcpus = (unsigned int)n;
     } else {
         unsigned int max = def->max_vcpus ? def->max_vcpus : def->vcpus;
+
         if (n < 1 || n > max) {
             g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_INVALID_ARG,
                         _("invalid argument: requested vcpus (%u) is greater than max allowable "
                           "vcpus for the persistent domain: %u"),
-                        n, max);
-            goto out;
+                        (unsigned int)n, max);
+            return -1;
         }
-        def->vcpus = n;
+        def->vcpus = (unsigned int)n;
     }
-    rc = save_config(drv, g_steal_pointer(&def), error);
-out:
-    vireo_domain_job_end(dom);
-    return rc;
+    return 0;
+}
+
+static int edit_memory(struct vireo_domain_def *def, uint64_t kib, unsigned int flags,
+                       GError **error)
+{
+    if (kib < VIREO_MIN_MEMORY_KIB) {
+        g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_INVALID_ARG,
+                    _("invalid argument: memory must be at least %d KiB"), VIREO_MIN_MEMORY_KIB);
+        return -1;
+    }
+    if (flags & VIR_DOMAIN_MEM_MAXIMUM) {
+        def->memory_kib = kib;
+        if (def->current_memory_kib > kib)
+            def->current_memory_kib = kib;
+    } else {
+        if (kib > def->memory_kib) {
+            g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_INVALID_ARG,
+                        _("invalid argument: cannot set memory higher than max memory"));
+            return -1;
+        }
+        def->current_memory_kib = kib;
+    }
+    return 0;
+}
+
+static int set_vcpus(struct vireo_driver *drv, const wire_nonnull_domain *wd, unsigned int n,
+                     unsigned int flags, GError **error)
+{
+    return edit_config(drv, wd, n, flags,
+                       VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_VCPU_MAXIMUM,
+                       "virDomainSetVcpusFlags", _("number of vCPUs"), edit_vcpus, error);
+}
+
+static int set_memory(struct vireo_driver *drv, const wire_nonnull_domain *wd, uint64_t kib,
+                      unsigned int flags, GError **error)
+{
+    return edit_config(drv, wd, kib, flags,
+                       VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_MEM_MAXIMUM,
+                       "virDomainSetMemoryFlags", _("memory size"), edit_memory, error);
 }
 
 VIREO_ENTRY(vireo_domain_set_vcpus)
@@ -368,47 +415,6 @@ VIREO_ENTRY(vireo_domain_set_vcpus_flags)
     wire_domain_set_vcpus_flags_args *a = args;
 
     return set_vcpus(opaque, &a->dom, a->nvcpus, a->flags, error);
-}
-
-static int set_memory(struct vireo_driver *drv, const wire_nonnull_domain *wd, uint64_t kib,
-                      unsigned int flags, GError **error)
-{
-    struct vireo_domain *dom;
-    g_autoptr(vireo_domain_def) def = NULL;
-    bool config;
-    int rc = -1;
-
-    if (!vireo_check_flags(
-            flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_MEM_MAXIMUM,
-            "virDomainSetMemoryFlags", error))
-        return -1;
-    if (!(dom = vireo_lookup(drv, wd, error)))
-        return -1;
-    vireo_domain_job_begin(dom);
-    if (affect(dom, flags, &config, _("memory size"), error) < 0)
-        goto out;
-    def = vireo_domain_def_copy(dom->def);
-    if (kib < VIREO_MIN_MEMORY_KIB) {
-        g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_INVALID_ARG,
-                    _("invalid argument: memory must be at least %d KiB"), VIREO_MIN_MEMORY_KIB);
-        goto out;
-    }
-    if (flags & VIR_DOMAIN_MEM_MAXIMUM) {
-        def->memory_kib = kib;
-        if (def->current_memory_kib > kib)
-            def->current_memory_kib = kib;
-    } else {
-        if (kib > def->memory_kib) {
-            g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_INVALID_ARG,
-                        _("invalid argument: cannot set memory higher than max memory"));
-            goto out;
-        }
-        def->current_memory_kib = kib;
-    }
-    rc = save_config(drv, g_steal_pointer(&def), error);
-out:
-    vireo_domain_job_end(dom);
-    return rc;
 }
 
 VIREO_ENTRY(vireo_domain_set_memory)
