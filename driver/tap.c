@@ -1,24 +1,20 @@
 /* TAP devices for a domain's interfaces: /dev/net/tun opened once per queue
- * pair, the host side set up with the classic interface ioctls, bridges
- * joined with SIOCBRADDIF, counters read from sysfs. */
+ * pair, the host side set up and bridges joined with the interface calls
+ * vireo-vmm uses too (vmm/net/netif.h), counters read from sysfs. */
 #include <config.h>
 
 #include "tap.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libvirt/virterror.h>
-#include <linux/if_tun.h>
-#include <linux/sockios.h>
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "vmm/net/netif.h"
 
 void vireo_tap_close(int *fds, unsigned int n)
 {
@@ -27,28 +23,6 @@ void vireo_tap_close(int *fds, unsigned int n)
             close(fds[i]);
         fds[i] = -1;
     }
-}
-
-/* One queue of tap `name` (which may be a %d pattern); the kernel's name
- * comes back in `name`. -errno on failure. */
-static int open_queue(char name[IFNAMSIZ], bool multi_queue, int *fd)
-{
-    struct ifreq ifr = {0};
-
-    *fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    if (*fd < 0)
-        return -errno;
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (multi_queue ? IFF_MULTI_QUEUE : 0);
-    g_strlcpy(ifr.ifr_name, name, IFNAMSIZ);
-    if (ioctl(*fd, TUNSETIFF, &ifr) < 0) {
-        int ret = -errno;
-
-        close(*fd);
-        *fd = -1;
-        return ret;
-    }
-    g_strlcpy(name, ifr.ifr_name, IFNAMSIZ);
-    return 0;
 }
 
 static bool usable_name(const char *name)
@@ -81,7 +55,7 @@ int vireo_tap_create(const char *name, unsigned int queues, int *fds, char **ifn
     }
     g_strlcpy(actual, name ? name : VIREO_TAP_PATTERN, sizeof(actual));
     for (unsigned int i = 0; i < queues; i++) {
-        int ret = open_queue(actual, queues > 1, &fds[i]);
+        int ret = netif_tap_open(actual, queues > 1, 0, &fds[i]);
 
         if (ret < 0) {
             if (i)
@@ -136,71 +110,42 @@ static int bridge_check(const char *bridge, GError **error)
 int vireo_tap_setup(const char *ifname, const uint8_t mac[6], unsigned int mtu, const char *bridge,
                     GError **error)
 {
-    struct ifreq ifr;
-    int sock = -1, ret = -1;
+    /* The host side's MAC: the guest's with a first byte of 0xfe, which
+     * keeps a bridge from taking the tap's address for its own. */
+    uint8_t host_mac[6] = {0xfe, mac[1], mac[2], mac[3], mac[4], mac[5]};
+    int sock, ret = -1, err;
 
     if (bridge && bridge_check(bridge, error) < 0)
         return -1;
     if ((sock = control_socket(error)) < 0)
         return -1;
 
-    memset(&ifr, 0, sizeof(ifr));
-    g_strlcpy(ifr.ifr_name, ifname, IFNAMSIZ);
-    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
-    memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
-    ifr.ifr_hwaddr.sa_data[0] = (char)0xfe;
-    if (ioctl(sock, SIOCSIFHWADDR, &ifr) < 0) {
-        int saved = errno;
+    if ((err = netif_set_mac(sock, ifname, host_mac)) < 0) {
         g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
                     _("cannot set the MAC address of the tap device '%s': %s"), ifname,
-                    g_strerror(saved));
+                    g_strerror(-err));
         goto out;
     }
-
-    if (!mtu && bridge) {
-        memset(&ifr, 0, sizeof(ifr));
-        g_strlcpy(ifr.ifr_name, bridge, IFNAMSIZ);
-        if (ioctl(sock, SIOCGIFMTU, &ifr) == 0)
-            mtu = (unsigned int)ifr.ifr_mtu;
-    }
-    if (mtu) {
-        memset(&ifr, 0, sizeof(ifr));
-        g_strlcpy(ifr.ifr_name, ifname, IFNAMSIZ);
-        ifr.ifr_mtu = (int)mtu;
-        if (ioctl(sock, SIOCSIFMTU, &ifr) < 0) {
-            int saved = errno;
-            g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
-                        _("cannot set the MTU of the tap device '%s' to %u: %s"), ifname, mtu,
-                        g_strerror(saved));
-            goto out;
-        }
-    }
-
-    if (bridge) {
-        memset(&ifr, 0, sizeof(ifr));
-        g_strlcpy(ifr.ifr_name, bridge, IFNAMSIZ);
-        ifr.ifr_ifindex = (int)if_nametoindex(ifname);
-        if (!ifr.ifr_ifindex || ioctl(sock, SIOCBRADDIF, &ifr) < 0) {
-            int saved = ifr.ifr_ifindex ? errno : ENODEV;
-            g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
-                        _("cannot attach the tap device '%s' to the bridge '%s': %s"), ifname,
-                        bridge, g_strerror(saved));
-            goto out;
-        }
-    }
-
-    memset(&ifr, 0, sizeof(ifr));
-    g_strlcpy(ifr.ifr_name, ifname, IFNAMSIZ);
-    if (ioctl(sock, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        if (ioctl(sock, SIOCSIFFLAGS, &ifr) == 0)
-            ret = 0;
-    }
-    if (ret < 0) {
-        int saved = errno;
+    if (!mtu && bridge)
+        netif_get_mtu(sock, bridge, &mtu); /* the bridge's, when it has one */
+    if (mtu && (err = netif_set_mtu(sock, ifname, mtu)) < 0) {
         g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
-                    _("cannot bring up the tap device '%s': %s"), ifname, g_strerror(saved));
+                    _("cannot set the MTU of the tap device '%s' to %u: %s"), ifname, mtu,
+                    g_strerror(-err));
+        goto out;
     }
+    if (bridge && (err = netif_bridge_add(sock, bridge, ifname)) < 0) {
+        g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
+                    _("cannot attach the tap device '%s' to the bridge '%s': %s"), ifname, bridge,
+                    g_strerror(-err));
+        goto out;
+    }
+    if ((err = netif_set_up(sock, ifname)) < 0) {
+        g_set_error(error, VIREO_DRIVER_ERROR, VIR_ERR_SYSTEM_ERROR,
+                    _("cannot bring up the tap device '%s': %s"), ifname, g_strerror(-err));
+        goto out;
+    }
+    ret = 0;
 out:
     close(sock);
     return ret;

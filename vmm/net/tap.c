@@ -11,7 +11,6 @@
 #include <glib.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net/netif.h"
 
 #define TAP_VNET_HDR_SIZE 12 /* struct virtio_net_hdr_v1 */
 
@@ -83,28 +83,6 @@ static const struct net_backend_ops tap_ops = {
     .free = tap_free,
 };
 
-/* Opens one queue of interface `name` (may be a %d pattern); the kernel's
- * choice of name comes back in `name`. */
-static int tap_open_queue(char *name, bool multi_queue, int *fd)
-{
-    struct ifreq ifr = {0};
-
-    *fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (*fd < 0)
-        return -errno;
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (multi_queue ? IFF_MULTI_QUEUE : 0);
-    g_strlcpy(ifr.ifr_name, name, IFNAMSIZ);
-    if (ioctl(*fd, TUNSETIFF, &ifr) < 0) {
-        int ret = -errno;
-
-        close(*fd);
-        *fd = -1;
-        return ret;
-    }
-    g_strlcpy(name, ifr.ifr_name, IFNAMSIZ);
-    return 0;
-}
-
 /* Learns what an inherited fd is: a TAP, its name, whether frames carry
  * the vnet header. */
 static int tap_adopt_fd(int fd, char *name, bool *vnet_hdr, bool *multi_queue)
@@ -125,23 +103,10 @@ static int tap_adopt_fd(int fd, char *name, bool *vnet_hdr, bool *multi_queue)
     return 0;
 }
 
-static int sock_ioctl(int sock, unsigned long req, struct ifreq *ifr)
-{
-    return ioctl(sock, req, ifr) < 0 ? -errno : 0;
-}
-
-static void set_in_addr(struct sockaddr *sa, const struct in_addr *a)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = *a};
-
-    memcpy(sa, &sin, sizeof(sin));
-}
-
 /* Host side of the link: MAC, MTU, IPv4 address and mask, up. */
 static int tap_configure(const struct tap *t, const struct tap_opts *o, bool up, char **err)
 {
     struct in_addr ip, mask;
-    struct ifreq ifr;
     const char *what;
     int sock, ret = 0;
 
@@ -157,42 +122,33 @@ static int tap_configure(const struct tap *t, const struct tap_opts *o, bool up,
         return 0;
     sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (sock < 0) {
-        *err = g_strdup_printf("tap %s: socket: %s", t->name, g_strerror(errno));
-        return -errno;
+        ret = -errno;
+        *err = g_strdup_printf("tap %s: socket: %s", t->name, g_strerror(-ret));
+        return ret;
     }
-    memset(&ifr, 0, sizeof(ifr));
-    g_strlcpy(ifr.ifr_name, t->name, IFNAMSIZ);
     if (o->host_mac) {
         what = "host_mac";
-        ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
-        memcpy(ifr.ifr_hwaddr.sa_data, o->host_mac, 6);
-        if ((ret = sock_ioctl(sock, SIOCSIFHWADDR, &ifr)))
+        if ((ret = netif_set_mac(sock, t->name, o->host_mac)))
             goto out;
     }
     if (o->mtu) {
         what = "mtu";
-        ifr.ifr_mtu = (int)o->mtu;
-        if ((ret = sock_ioctl(sock, SIOCSIFMTU, &ifr)))
+        if ((ret = netif_set_mtu(sock, t->name, o->mtu)))
             goto out;
     }
     if (o->ip) {
         what = "ip";
-        set_in_addr(&ifr.ifr_addr, &ip);
-        if ((ret = sock_ioctl(sock, SIOCSIFADDR, &ifr)))
+        if ((ret = netif_set_ipv4(sock, t->name, &ip)))
             goto out;
     }
     if (o->mask) {
         what = "mask";
-        set_in_addr(&ifr.ifr_netmask, &mask);
-        if ((ret = sock_ioctl(sock, SIOCSIFNETMASK, &ifr)))
+        if ((ret = netif_set_ipv4_mask(sock, t->name, &mask)))
             goto out;
     }
     if (up) {
         what = "link up";
-        if ((ret = sock_ioctl(sock, SIOCGIFFLAGS, &ifr)))
-            goto out;
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        ret = sock_ioctl(sock, SIOCSIFFLAGS, &ifr);
+        ret = netif_set_up(sock, t->name);
     }
 out:
     if (ret)
@@ -254,7 +210,7 @@ int tap_open(const struct tap_opts *o, struct net_backend *out, char **err)
             t->fds[i] = -1;
         t->nr_fds = pairs;
         for (unsigned int i = 0; i < pairs; i++) {
-            ret = tap_open_queue(t->name, t->multi_queue, &t->fds[i]);
+            ret = netif_tap_open(t->name, t->multi_queue, O_NONBLOCK, &t->fds[i]);
             if (ret) {
                 *err = g_strdup_printf("tap=%s: cannot open queue %u of the TAP: %s",
                                        o->name && *o->name ? o->name : "", i, g_strerror(-ret));
