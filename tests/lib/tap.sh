@@ -51,4 +51,12 @@ tap_done() {
 }
 
 # True when /dev/kvm can be opened.
+# running PID: true while PID runs. A child that has exited but was not
+# waited for yet is a zombie, which kill -0 still finds.
+running() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
 tap_have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }

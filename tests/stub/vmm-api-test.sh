@@ -70,7 +70,7 @@ for line in open(sys.argv[1]):
     print(e["source"], e["event"])' "$1" 2>/dev/null
 }
 size() { stat -c %s "$1" 2>/dev/null || echo 0; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
+gone() { ! running "$1"; }
 
 tap_plan 32
 
@@ -121,7 +121,7 @@ check "vm.reboot restarts the guest (a second STUB start)" \
 
 rq shutdown
 check "vm.shutdown stops the VM: state Shutdown" eval '[ $rc = 0 ] && state_is Shutdown'
-check "... and the VMM keeps serving" eval 'kill -0 $vpid && rq ping && [ $rc = 0 ]'
+check "... and the VMM keeps serving" eval 'running $vpid && rq ping && [ $rc = 0 ]'
 rq resume
 check "vm.resume of a shut-down VM is 409" eval '[ $rc = 1 ] && has "$work/err" "409 Conflict"'
 rq boot

@@ -36,7 +36,7 @@ run_until() {
     for ((i = 0; i < 200; i++)); do
         n=$(grep -ac -- "$pattern" "$work/$name.serial" 2>/dev/null)
         [ "${n:-0}" -ge "$count" ] && break
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.1
     done
     kill "$pid" 2>/dev/null

@@ -54,7 +54,7 @@ wait_until() {
     shift
     while ((SECONDS < end)); do
         "$@" && return 0
-        kill -0 "$vpid" 2>/dev/null || return 1
+        running "$vpid" || return 1
         sleep 0.2
     done
     "$@"
@@ -131,7 +131,7 @@ check "vm.shutdown stops the panicked VM" panic eval '[ $rc = 0 ] && state_is Sh
 
 rq shutdown-vmm
 for ((i = 0; i < 50; i++)); do
-    kill -0 "$vpid" 2>/dev/null || break
+    running "$vpid" || break
     sleep 0.1
 done
 wait "$vpid"

@@ -41,7 +41,7 @@ wait_for() {
     for ((i = 0; i < secs * 5; i++)); do
         n=$(grep -ac -- "$pattern" "$work/$name.serial" 2>/dev/null)
         [ "${n:-0}" -ge "$count" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.2
     done
     n=$(grep -ac -- "$pattern" "$work/$name.serial" 2>/dev/null)
@@ -53,10 +53,10 @@ wait_for() {
 wait_exit() {
     local secs=$1 i
     for ((i = 0; i < secs * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pid"; then
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
         rc=124
@@ -126,7 +126,7 @@ wait_for bz "VIREO-DONE" 1 60
 check "nproc is 1 with --cpus boot=1" bz test "$(result bz nproc)" = 1
 check "MemTotal fits --memory size=256M" bz mem_ok bz 256
 check "vireo.end=reboot brings the guest to init a second time" bz wait_for bz "VIREO-INIT up" 2 120
-check "the VMM is still running after the reboot" bz kill -0 "$pid"
+check "the VMM is still running after the reboot" bz running "$pid"
 check "... and the second boot sees the same CPUs and memory" bz \
     eval 'wait_for bz "VIREO-DONE" 2 60 && test "$(result bz nproc 2)" = 1 && test "$(result bz memtotal_kb 2)" = "$(result bz memtotal_kb 1)"'
 kill -TERM "$pid" 2>/dev/null

@@ -78,7 +78,7 @@ wait_for() { # PATTERN SECONDS
     local i
     for ((i = 0; i < $2 * 5; i++)); do
         grep -aq -- "$1" "$work/guest.serial" && return 0
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.2
     done
     grep -aq -- "$1" "$work/guest.serial"
@@ -140,7 +140,7 @@ check "the VMM runs as nobody" eval \
 passt_as_nobody() { passt_procs | grep -qx "[0-9]* $pid nobody"; }
 for ((i = 0; i < 300; i++)); do
     passt_as_nobody && break
-    kill -0 "$pid" 2>/dev/null || break
+    running "$pid" || break
     sleep 0.1
 done
 check "it started passt, also as nobody" passt_as_nobody
@@ -156,8 +156,8 @@ check "guest -> the host's loopback server: $kib KiB arrive with the guest's sha
 check "the server sees the connection come from its loopback" eval \
     '[ "$(cut -d" " -f3 "$work/received" 2>/dev/null)" = 127.0.0.1 ]'
 check "the server's reply reaches the guest" eval '[ "$(result reply)" = "$token" ]'
-for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+for ((i = 0; i < 300; i++)); do running "$pid" || break; sleep 0.1; done
+running "$pid" && kill -KILL "$pid"
 check "the guest powers off and the VMM exits 0" eval 'wait "$pid"'
 check "passt is gone with the VMM" eval '[ -z "$(passt_procs)" ]'
 

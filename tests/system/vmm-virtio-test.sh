@@ -59,7 +59,7 @@ wait_for() { # NAME PATTERN COUNT SECONDS
     for ((i = 0; i < secs * 5; i++)); do
         n=$(grep -ac -- "$pattern" "$work/$name.serial" 2>/dev/null)
         [ "${n:-0}" -ge "$count" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.2
     done
     n=$(grep -ac -- "$pattern" "$work/$name.serial" 2>/dev/null)
@@ -69,10 +69,10 @@ wait_for() { # NAME PATTERN COUNT SECONDS
 wait_exit() { # SECONDS: $rc is the VMM's status, 124 when it had to be killed
     local secs=$1 i
     for ((i = 0; i < secs * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pid"; then
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
         rc=124
