@@ -53,7 +53,9 @@ diag() {
     tap_diag "stderr: $(grep -v unhandled "$work/$1.err" | tail -n 25)"
     [ -f "$work/server.log" ] && tap_diag "server: $(cat "$work/server.log" "$work"/*.err 2>/dev/null)"
     [ -f "$work/counters" ] && tap_diag "counters: $(cat "$work/counters")"
-    tap_diag "host side: $(ip -s link show dev vtap0 2>&1)"
+    tap_diag "host side: $(ip -s link show dev vtap0 2>&1; ip -d link show dev vtap1 2>&1;
+        ip -4 addr show dev vtap2 2>&1)"
+    tap_diag "VMM: $(running "$pid" && echo running || echo "not running")"
 }
 check() { # DESCRIPTION NAME COMMAND...
     local desc=$1 name=$2
@@ -193,11 +195,13 @@ for ((i = 0; i < 300; i++)); do
     running "$spid" || break
     sleep 0.2
 done
+# A guest at its init means the VMM has set up every device, vtap1 and
+# vtap2 included.
+check "the guest reaches init" net wait_for net "VIREO-INIT up" 180
 check "vtap1 is a multiqueue TAP with MTU 1400" net eval \
     'ip -d link show dev vtap1 | grep -q "mtu 1400" && ip -d link show dev vtap1 | grep -q multi_queue'
 check "the passed fds' vtap2 gets ip=169.254.12.1" net eval \
     'ip -4 addr show dev vtap2 | grep -q "inet 169.254.12.1/24"'
-check "the guest reaches init" net wait_for net "VIREO-INIT up" 180
 # 100 MiB each way take under 100 s in the test host; the wait ends well
 # within the runner's 1200 s for a test file, so that a stall is reported
 # with what each side saw.
