@@ -10,6 +10,7 @@
 # Two VMs, three boots in all.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/vm.sh"
 
 tap_have_kvm || tap_skip_all "no /dev/kvm"
 vmm=$VIREO_BUILDDIR/vmm/vireo-vmm
@@ -21,10 +22,8 @@ if ! "$VIREO_SRCDIR/tests/guest/build-assets" "$cache" >/dev/null 2>&1; then
 fi
 guest=$cache/guest
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmm-api-linux-test.XXXXXX")
-pids=()
 cleanup() {
-    local p
-    for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null; done
+    vm_kill_all
     rm -rf -- "$work"
 }
 trap cleanup EXIT
@@ -42,11 +41,6 @@ diag() {
     tap_diag "vmm log: $(grep -v unhandled "$work/vmm.err" | tail -n 15)"
     tap_diag "events: $(cat "$ev" 2>/dev/null)"
 }
-check() { # DESCRIPTION NAME COMMAND...
-    local desc=$1 name=$2
-    shift 2
-    if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; diag "$name"; fi
-}
 # wait_until SECONDS COMMAND...: true once COMMAND is; bounded by the clock,
 # not by a count of tries (each try may take long in a loaded test host).
 wait_until() {
@@ -58,11 +52,6 @@ wait_until() {
         sleep 0.2
     done
     "$@"
-}
-seen() { # NAME PATTERN COUNT
-    local n
-    n=$(grep -ac -- "$2" "$work/$1.serial" 2>/dev/null)
-    [ "${n:-0}" -ge "$3" ]
 }
 state_is() { rq info && grep -q "\"state\" : \"$1\"" "$work/out"; }
 events() {
@@ -98,36 +87,36 @@ wait_until 10 test -S "$sock"
 
 # --- VM 1: boot, reboot, power button ---------------------------------------
 rq create "$(config pb "vireo.check=powerbutton")"
-check "vm.create with the Linux guest's VmConfig" pb test "$rc" = 0
+vm_check "vm.create with the Linux guest's VmConfig" pb test "$rc" = 0
 rq boot
-check "vm.boot brings the guest to its init" pb \
-    eval '[ $rc = 0 ] && wait_until 120 seen pb "VIREO-INIT up" 1'
-check "the guest waits for the power button" pb \
-    wait_until 60 seen pb "VIREO-RESULT powerbutton=waiting" 1
+vm_check "vm.boot brings the guest to its init" pb \
+    eval '[ $rc = 0 ] && wait_until 120 vm_seen pb "VIREO-INIT up" 1'
+vm_check "the guest waits for the power button" pb \
+    wait_until 60 vm_seen pb "VIREO-RESULT powerbutton=waiting" 1
 rq reboot
-check "vm.reboot: the guest reaches init again" pb \
-    eval '[ $rc = 0 ] && wait_until 120 seen pb "VIREO-INIT up" 2 && state_is Running'
-check "... with the events vm rebooting, vm rebooted" pb \
+vm_check "vm.reboot: the guest reaches init again" pb \
+    eval '[ $rc = 0 ] && wait_until 120 vm_seen pb "VIREO-INIT up" 2 && state_is Running'
+vm_check "... with the events vm rebooting, vm rebooted" pb \
     eval 'has_event "vm rebooting" && has_event "vm rebooted"'
-check "the entropy device was activated by the driver, reset by the reboot, activated again" pb \
+vm_check "the entropy device was activated by the driver, reset by the reboot, activated again" pb \
     wait_until 60 eval '[ "$(device_events __rng)" = "activated reset activated " ]'
-wait_until 60 seen pb "VIREO-RESULT powerbutton=waiting" 2
+wait_until 60 vm_seen pb "VIREO-RESULT powerbutton=waiting" 2
 rq power-button
-check "vm.power-button: the guest sees the button press" pb \
-    eval '[ $rc = 0 ] && wait_until 60 seen pb "VIREO-RESULT powerbutton=pressed" 1'
-check "... and powers off: state Shutdown" pb wait_until 60 state_is Shutdown
-check "... with the event vm shutdown (reason poweroff)" pb \
+vm_check "vm.power-button: the guest sees the button press" pb \
+    eval '[ $rc = 0 ] && wait_until 60 vm_seen pb "VIREO-RESULT powerbutton=pressed" 1'
+vm_check "... and powers off: state Shutdown" pb wait_until 60 state_is Shutdown
+vm_check "... with the event vm shutdown (reason poweroff)" pb \
     grep -q '"event":"shutdown","properties":{"reason":"poweroff"}' "$ev"
 
 # --- VM 2: a kernel panic -----------------------------------------------------
 rq delete
 rq create "$(config panic "vireo.check=hello vireo.end=panic")"
-check "a second VM can be created after vm.delete" panic test "$rc" = 0
+vm_check "a second VM can be created after vm.delete" panic test "$rc" = 0
 rq boot
-check "a guest kernel panic is reported as the event 'guest panic'" panic \
+vm_check "a guest kernel panic is reported as the event 'guest panic'" panic \
     eval '[ $rc = 0 ] && wait_until 120 has_event "guest panic"'
 rq shutdown
-check "vm.shutdown stops the panicked VM" panic eval '[ $rc = 0 ] && state_is Shutdown'
+vm_check "vm.shutdown stops the panicked VM" panic eval '[ $rc = 0 ] && state_is Shutdown'
 
 rq shutdown-vmm
 for ((i = 0; i < 50; i++)); do
@@ -149,6 +138,6 @@ guest panic
 vm shutdown
 vm deleted
 vmm shutdown"
-check "vmm.shutdown exits 0; every event arrived, in order" panic \
+vm_check "vmm.shutdown exits 0; every event arrived, in order" panic \
     eval '[ $rc = 0 ] && [ "$(vm_events "$ev")" = "$expected" ]'
 tap_done

@@ -12,6 +12,7 @@
 # Then bad --net values: one line naming the option, exit 1.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/vm.sh"
 
 tap_have_kvm || tap_skip_all "no /dev/kvm"
 [ "$(id -u)" = 0 ] || tap_skip_all "TAP interfaces need root"
@@ -40,10 +41,8 @@ mb=${VIREO_NET_TEST_MB:-100}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmm-net-test.XXXXXX")
 # The API socket apart: $TMPDIR may be a file system without sockets (9p).
 sockdir=$(mktemp -d /tmp/vmm-net-test-sock.XXXXXX)
-pids=()
 cleanup() {
-    local p
-    for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null; done
+    vm_kill_all
     rm -rf -- "$work" "$sockdir"
 }
 trap cleanup EXIT
@@ -56,42 +55,6 @@ diag() {
     tap_diag "host side: $(ip -s link show dev vtap0 2>&1; ip -d link show dev vtap1 2>&1;
         ip -4 addr show dev vtap2 2>&1)"
     tap_diag "VMM: $(running "$pid" && echo running || echo "not running")"
-}
-check() { # DESCRIPTION NAME COMMAND...
-    local desc=$1 name=$2
-    shift 2
-    if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; diag "$name"; fi
-}
-is() { [ "$1" = "$2" ]; }
-wait_for() { # NAME PATTERN SECONDS (by the clock: under emulation a try takes long)
-    local end=$((SECONDS + $3))
-    while [ "$SECONDS" -lt "$end" ]; do
-        grep -aq -- "$2" "$work/$1.serial" 2>/dev/null && return 0
-        running "$pid" || break
-        # A VM that triple-faulted is shut down; the VMM stays to serve its API.
-        grep -q "triple fault" "$work/$1.err" 2>/dev/null && break
-        sleep 0.2
-    done
-    grep -aq -- "$2" "$work/$1.serial" 2>/dev/null
-}
-wait_exit() { # SECONDS: $rc is the VMM's status, 124 when it had to be killed
-    local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        running "$pid" || break
-        sleep 0.1
-    done
-    if running "$pid"; then
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        rc=124
-    else
-        wait "$pid"
-        rc=$?
-    fi
-}
-result() { # NAME KEY
-    grep -a "^VIREO-RESULT $2=" "$work/$1.serial" | head -n1 | tr -d '\r' |
-        sed "s/^VIREO-RESULT $2=//"
 }
 
 # The host's end of the transfers on vtap0's address: port 5001 takes
@@ -185,7 +148,7 @@ for ((i = 0; i < 100; i++)); do
     running "$pid" || break
     sleep 0.1
 done
-check "the VMM creates vtap0 with ip=169.254.10.1/24 and brings it up" net eval \
+vm_check "the VMM creates vtap0 with ip=169.254.10.1/24 and brings it up" net eval \
     'ip -4 addr show dev vtap0 | grep -q "inet 169.254.10.1/24" && ip link show dev vtap0 | grep -q "[<,]UP[,>]"'
 "$py" -u "$work/server.py" 169.254.10.1 $((mb << 20)) "$work" >"$work/server.log" 2>&1 &
 pids+=("$!")
@@ -197,56 +160,56 @@ for ((i = 0; i < 300; i++)); do
 done
 # A guest at its init means the VMM has set up every device, vtap1 and
 # vtap2 included.
-check "the guest reaches init" net wait_for net "VIREO-INIT up" 180
-check "vtap1 is a multiqueue TAP with MTU 1400" net eval \
+vm_check "the guest reaches init" net vm_wait_for net "VIREO-INIT up" 1 180
+vm_check "vtap1 is a multiqueue TAP with MTU 1400" net eval \
     'ip -d link show dev vtap1 | grep -q "mtu 1400" && ip -d link show dev vtap1 | grep -q multi_queue'
-check "the passed fds' vtap2 gets ip=169.254.12.1" net eval \
+vm_check "the passed fds' vtap2 gets ip=169.254.12.1" net eval \
     'ip -4 addr show dev vtap2 | grep -q "inet 169.254.12.1/24"'
 # 100 MiB each way take under 100 s in the test host; the wait ends well
 # within the runner's 1200 s for a test file, so that a stall is reported
 # with what each side saw.
 secs=$((120 + mb * 6))
-wait_for net "VIREO-DONE" "$secs"
+vm_wait_for net "VIREO-DONE" 1 "$secs"
 done_rc=$?
 "$remote" --api-socket "$sockdir/api.sock" counters >"$work/counters" 2>&1
-check "the guest's net check ends (within ${secs}s)" net is "$done_rc" 0
-check "net0 is an interface with its MAC and pings the host" net \
-    eval '[ "$(result net 0_dev)" != none ] && is "$(result net 0_ping)" ok'
-check "guest -> host: $mb MiB arrive with the guest's sha256" net eval \
-    'is "$(cat "$work/recv" 2>/dev/null)" "$((mb << 20)) $(result net 0_tx_sha)"'
-check "host -> guest: $mb MiB arrive with the host's sha256" net eval \
-    'is "$(cat "$work/sent" 2>/dev/null)" "$(result net 0_rx_bytes) $(result net 0_rx_sha)"'
-check "... and both nc connected and ended cleanly" net eval \
-    '[ "$(result net 0_tx_rc)" -lt 30 ] && [ "$(result net 0_rx_rc)" -lt 30 ]'
-features=$(result net 0_features)
+vm_check "the guest's net check ends (within ${secs}s)" net is "$done_rc" 0
+vm_check "net0 is an interface with its MAC and pings the host" net \
+    eval '[ "$(vm_result net 0_dev)" != none ] && is "$(vm_result net 0_ping)" ok'
+vm_check "guest -> host: $mb MiB arrive with the guest's sha256" net eval \
+    'is "$(cat "$work/recv" 2>/dev/null)" "$((mb << 20)) $(vm_result net 0_tx_sha)"'
+vm_check "host -> guest: $mb MiB arrive with the host's sha256" net eval \
+    'is "$(cat "$work/sent" 2>/dev/null)" "$(vm_result net 0_rx_bytes) $(vm_result net 0_rx_sha)"'
+vm_check "... and both nc connected and ended cleanly" net eval \
+    '[ "$(vm_result net 0_tx_rc)" -lt 30 ] && [ "$(vm_result net 0_rx_rc)" -lt 30 ]'
+features=$(vm_result net 0_features)
 # Bits from the left: CSUM 0, GUEST_CSUM 1, MAC 5, MRG_RXBUF 15, STATUS 16, CTRL_VQ 17.
-check "net0 negotiated CSUM, GUEST_CSUM, MAC, MRG_RXBUF, STATUS, CTRL_VQ" net eval \
+vm_check "net0 negotiated CSUM, GUEST_CSUM, MAC, MRG_RXBUF, STATUS, CTRL_VQ" net eval \
     '[ "${features:0:1}${features:1:1}${features:5:1}${features:15:1}${features:16:1}${features:17:1}" = 111111 ]'
-check "net0 negotiated host and guest TSO4/TSO6 (offloads passed to the TAP)" net eval \
+vm_check "net0 negotiated host and guest TSO4/TSO6 (offloads passed to the TAP)" net eval \
     '[ "${features:7:1}${features:8:1}${features:11:1}${features:12:1}" = 1111 ]'
-check "net1 (num_queues=4) shows 2 queue pairs in the guest" net is "$(result net 1_queues)" 2
-check "net1 negotiated MQ" net eval '[ "$(result net 1_features | cut -c23)" = 1 ]'
-check "net1's MTU in the guest is 1400 (VIRTIO_NET_F_MTU)" net is "$(result net 1_mtu)" 1400
-check "net1 pings the host" net is "$(result net 1_ping)" ok
-check "net2 (fd=[A,B] from the parent) shows 2 queue pairs and pings the host" net eval \
-    'is "$(result net 2_queues)" 2 && is "$(result net 2_ping)" ok'
+vm_check "net1 (num_queues=4) shows 2 queue pairs in the guest" net is "$(vm_result net 1_queues)" 2
+vm_check "net1 negotiated MQ" net eval '[ "$(vm_result net 1_features | cut -c23)" = 1 ]'
+vm_check "net1's MTU in the guest is 1400 (VIRTIO_NET_F_MTU)" net is "$(vm_result net 1_mtu)" 1400
+vm_check "net1 pings the host" net is "$(vm_result net 1_ping)" ok
+vm_check "net2 (fd=[A,B] from the parent) shows 2 queue pairs and pings the host" net eval \
+    'is "$(vm_result net 2_queues)" 2 && is "$(vm_result net 2_ping)" ok'
 
 "$py" -c 'import json, sys
 for dev, c in json.load(open(sys.argv[1])).items():
     for k, v in c.items():
         print(f"{dev}.{k}={v}")' "$work/counters" >"$work/counters.flat" 2>&1
 counter() { sed -n "s/^$1\.$2=//p" "$work/counters.flat"; } # DEVICE NAME
-check "vm.counters: _net0 counted at least $mb MiB each way" net eval \
+vm_check "vm.counters: _net0 counted at least $mb MiB each way" net eval \
     '[ "$(counter _net0 tx_bytes)" -ge $((mb << 20)) ] && [ "$(counter _net0 rx_bytes)" -ge $((mb << 20)) ]'
-check "vm.counters: per queue pair for _net1, and the id= of the passed TAP" net eval \
+vm_check "vm.counters: per queue pair for _net1, and the id= of the passed TAP" net eval \
     '[ -n "$(counter _net1 q1_rx_frames)" ] && [ "$(counter passed tx_frames)" -gt 0 ]'
-check "vm.counters: nothing dropped on _net0" net eval \
+vm_check "vm.counters: nothing dropped on _net0" net eval \
     'is "$(counter _net0 rx_dropped)/$(counter _net0 tx_dropped)/$(counter _net0 ctrl_dropped)" 0/0/0'
 kill -TERM "$pid" 2>/dev/null
-wait_exit 20
+vm_wait_exit 20
 kill "$spid" 2>/dev/null
-check "the VMM stops on SIGTERM" net eval '[ "$rc" != 124 ]'
-check "the TAPs it created are gone" net eval '! ip link show dev vtap0 >/dev/null 2>&1 && ! ip link show dev vtap1 >/dev/null 2>&1'
+vm_check "the VMM stops on SIGTERM" net eval '[ "$rc" != 124 ]'
+vm_check "the TAPs it created are gone" net eval '! ip link show dev vtap0 >/dev/null 2>&1 && ! ip link show dev vtap1 >/dev/null 2>&1'
 
 # --- bad values ----------------------------------------------------------------
 bad() { # OPTION-NAME NET-VALUE: one line that names it, exit 1
@@ -256,11 +219,11 @@ bad() { # OPTION-NAME NET-VALUE: one line that names it, exit 1
     [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -q -- "$1" <<<"$out" ||
         { tap_diag "--net $2: rc=$rc: $out"; false; }
 }
-check "bad num_queues, queue_size, mtu: one line naming the option, exit 1" net eval \
+vm_check "bad num_queues, queue_size, mtu: one line naming the option, exit 1" net eval \
     'bad num_queues tap=vt9,num_queues=3 && bad queue_size tap=vt9,queue_size=100 && bad mtu tap=vt9,mtu=20'
-check "bad mac, ip, mask: one line naming the option, exit 1" net eval \
+vm_check "bad mac, ip, mask: one line naming the option, exit 1" net eval \
     'bad mac tap=vt9,mac=52:54:00 && bad ip tap=vt9,ip=169.254.1 && bad mask tap=vt9,mask=x'
-check "an fd that is not a TAP, and an unknown key: one line, exit 1" net eval \
+vm_check "an fd that is not a TAP, and an unknown key: one line, exit 1" net eval \
     'bad fd "fd=[0]" && bad colour tap=vt9,colour=red'
 
 tap_done

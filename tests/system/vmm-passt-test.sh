@@ -9,6 +9,7 @@
 # intact, and prints the server's reply. Then passt= misuse is refused.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/vm.sh"
 
 tap_have_kvm || tap_skip_all "no /dev/kvm"
 [ "$(id -u)" = 0 ] || tap_skip_all "needs root (a network namespace, then running the VMM as nobody)"
@@ -42,10 +43,8 @@ as_nobody=(setpriv --reuid=nobody --regid="$kvm_gid" --clear-groups --inh-caps=-
 
 work=$(mktemp -d /tmp/vmm-passt-test.XXXXXX)
 chmod 755 "$work"
-pids=()
 cleanup() {
-    local p
-    for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null; done
+    vm_kill_all
     rm -rf -- "$work"
 }
 trap cleanup EXIT
@@ -57,31 +56,13 @@ chown nobody "$work/guest.serial"
 
 diag() {
     tap_diag "serial (tail): $(tail -n 30 "$work/guest.serial" 2>/dev/null | tr -d '\r')"
-    tap_diag "stderr: $(tail -n 25 "$work/vmm.err" 2>/dev/null)"
+    tap_diag "stderr: $(tail -n 25 "$work/guest.err" 2>/dev/null)"
     tap_diag "server: $(cat "$work/server.log" 2>/dev/null)"
-}
-check() { # DESCRIPTION COMMAND...
-    local desc=$1
-    shift
-    if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; diag; fi
-}
-result() {
-    grep -a "^VIREO-RESULT $1=" "$work/guest.serial" | head -n1 | tr -d '\r' |
-        sed "s/^VIREO-RESULT $1=//"
 }
 # The passt processes (passt, or passt.avx2 where the CPU has AVX2) serving a
 # VMM on an inherited socket (--fd 3), as ps shows them: "PID PPID USER".
 passt_procs() {
     ps -eo pid=,ppid=,user=,comm=,args= | awk '$4 ~ /^passt/ && / --fd 3( |$)/ { print $1, $2, $3 }'
-}
-wait_for() { # PATTERN SECONDS
-    local i
-    for ((i = 0; i < $2 * 5; i++)); do
-        grep -aq -- "$1" "$work/guest.serial" && return 0
-        running "$pid" || break
-        sleep 0.2
-    done
-    grep -aq -- "$1" "$work/guest.serial"
 }
 
 # --- the namespace's network ---------------------------------------------------
@@ -130,11 +111,11 @@ mac=52:54:00:0d:00:02
     --kernel "$work/vmlinux" --initramfs "$work/initramfs.cpio.gz" \
     --cpus boot=1 --memory size=512M --console off --net "passt=on,mac=$mac" \
     --cmdline "console=ttyS0 quiet vireo.check=passt vireo.end=poweroff vireo.passt=$mac/$port/$kib" \
-    >"$work/vmm.out" 2>"$work/vmm.err" &
+    >"$work/guest.out" 2>"$work/guest.err" &
 pid=$!
 pids+=("$pid")
 sleep 1
-check "the VMM runs as nobody" eval \
+vm_check "the VMM runs as nobody" guest eval \
     '[ "$(stat -c %U /proc/$pid)" = nobody ]'
 # The VMM's own passt runs as nobody too.
 passt_as_nobody() { passt_procs | grep -qx "[0-9]* $pid nobody"; }
@@ -143,27 +124,27 @@ for ((i = 0; i < 300; i++)); do
     running "$pid" || break
     sleep 0.1
 done
-check "it started passt, also as nobody" passt_as_nobody
+vm_check "it started passt, also as nobody" guest passt_as_nobody
 passt_as_nobody || tap_diag "passt processes (pid ppid user): $(passt_procs)"
-check "the guest reaches init" wait_for "VIREO-INIT up" 180
-check "the guest's passt check ends" wait_for "VIREO-DONE" 240
-check "the guest sees its device, with passt's MTU 65520" eval \
-    '[ "$(result dev)" != none ] && [ "$(result mtu)" = 65520 ]'
-check "passt answers DHCP: the guest gets 10.0.2.15 and the gateway 10.0.2.2" eval \
-    '[ "$(result dhcp)" = ok ] && [ "$(result addr)" = 10.0.2.15/24 ] && [ "$(result router)" = 10.0.2.2 ]'
-check "guest -> the host's loopback server: $kib KiB arrive with the guest's sha256" eval \
-    '[ "$(cut -d" " -f1,2 "$work/received" 2>/dev/null)" = "$((kib * 1024)) $(result tx_sha)" ]'
-check "the server sees the connection come from its loopback" eval \
+vm_check "the guest reaches init" guest vm_wait_for guest "VIREO-INIT up" 1 180
+vm_check "the guest's passt check ends" guest vm_wait_for guest "VIREO-DONE" 1 240
+vm_check "the guest sees its device, with passt's MTU 65520" guest eval \
+    '[ "$(vm_result guest dev)" != none ] && [ "$(vm_result guest mtu)" = 65520 ]'
+vm_check "passt answers DHCP: the guest gets 10.0.2.15 and the gateway 10.0.2.2" guest eval \
+    '[ "$(vm_result guest dhcp)" = ok ] && [ "$(vm_result guest addr)" = 10.0.2.15/24 ] && [ "$(vm_result guest router)" = 10.0.2.2 ]'
+vm_check "guest -> the host's loopback server: $kib KiB arrive with the guest's sha256" guest eval \
+    '[ "$(cut -d" " -f1,2 "$work/received" 2>/dev/null)" = "$((kib * 1024)) $(vm_result guest tx_sha)" ]'
+vm_check "the server sees the connection come from its loopback" guest eval \
     '[ "$(cut -d" " -f3 "$work/received" 2>/dev/null)" = 127.0.0.1 ]'
-check "the server's reply reaches the guest" eval '[ "$(result reply)" = "$token" ]'
+vm_check "the server's reply reaches the guest" guest eval '[ "$(vm_result guest reply)" = "$token" ]'
 for ((i = 0; i < 300; i++)); do running "$pid" || break; sleep 0.1; done
 running "$pid" && kill -KILL "$pid"
-check "the guest powers off and the VMM exits 0" eval 'wait "$pid"'
-check "passt is gone with the VMM" eval '[ -z "$(passt_procs)" ]'
+vm_check "the guest powers off and the VMM exits 0" guest eval 'wait "$pid"'
+vm_check "passt is gone with the VMM" guest eval '[ -z "$(passt_procs)" ]'
 
 # --- misuse ----------------------------------------------------------------------
 out=$("$vmm" --kernel "$work/vmlinux" --net "passt=on,tap=x" 2>&1)
 st=$?
-check "passt= with tap= is refused with one line naming the conflict" eval \
+vm_check "passt= with tap= is refused with one line naming the conflict" guest eval \
     '[ $st -ne 0 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ] && [[ $out == *"passt= takes no tap="* ]]'
 tap_done

@@ -11,6 +11,7 @@
 #     reset), with an unbind/bind of vdb's driver on each boot.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/vm.sh"
 
 tap_have_kvm || tap_skip_all "no /dev/kvm"
 vmm=$VIREO_BUILDDIR/vmm/vireo-vmm
@@ -26,10 +27,8 @@ fi
 guest=$cache/guest
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmm-virtio-test.XXXXXX")
 ddir=
-pids=()
 cleanup() {
-    local p
-    for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null; done
+    vm_kill_all
     rm -rf -- "$work" ${ddir:+"$ddir"}
 }
 trap cleanup EXIT
@@ -45,60 +44,10 @@ else
     odirect_ok "$ddir" || { rm -rf -- "$ddir"; ddir=; }
 fi
 
-# start NAME VMM-ARGS...: the VMM in the background, serial to $work/NAME.serial.
-start() {
-    local name=$1
-    shift
-    "$vmm" -v --serial "file=$work/$name.serial" "$@" >"$work/$name.out" 2>"$work/$name.err" &
-    pid=$!
-    pids+=("$pid")
-}
-
-wait_for() { # NAME PATTERN COUNT SECONDS
-    local name=$1 pattern=$2 count=$3 secs=$4 n i
-    for ((i = 0; i < secs * 5; i++)); do
-        n=$(grep -ac -- "$pattern" "$work/$name.serial" 2>/dev/null)
-        [ "${n:-0}" -ge "$count" ] && return 0
-        running "$pid" || break
-        sleep 0.2
-    done
-    n=$(grep -ac -- "$pattern" "$work/$name.serial" 2>/dev/null)
-    [ "${n:-0}" -ge "$count" ]
-}
-
-wait_exit() { # SECONDS: $rc is the VMM's status, 124 when it had to be killed
-    local secs=$1 i
-    for ((i = 0; i < secs * 10; i++)); do
-        running "$pid" || break
-        sleep 0.1
-    done
-    if running "$pid"; then
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        rc=124
-    else
-        wait "$pid"
-        rc=$?
-    fi
-}
-
-result() { # NAME KEY [OCCURRENCE]
-    grep -a "^VIREO-RESULT $2=" "$work/$1.serial" | sed -n "${3:-1}p" | tr -d '\r' |
-        sed "s/^VIREO-RESULT $2=//"
-}
-
 diag() {
     tap_diag "serial (tail): $(tail -n 30 "$work/$1.serial" 2>/dev/null | tr -d '\r')"
     tap_diag "stderr: $(grep -v unhandled "$work/$1.err" | tail -n 25)"
 }
-
-check() { # DESCRIPTION NAME COMMAND...
-    local desc=$1 name=$2
-    shift 2
-    if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; diag "$name"; fi
-}
-
-is() { [ "$1" = "$2" ]; }
 
 # An ext4 image with /seed.txt, raw or (converted) qcow2.
 mkimage() { # OUT SEED [qcow2]
@@ -132,53 +81,53 @@ qdir=${ddir:-$work}
 mkimage "$work/a.img" "seed-a" && mkimage "$qdir/b.qcow2" "seed-b" qcow2 &&
     mkimage "$work/c.img" "seed-c" || tap_skip_all "cannot make the disk images"
 c_md5=$(md5sum <"$work/c.img")
-start main --kernel "$guest/vmlinux" --initramfs "$guest/initramfs.cpio.gz" \
+vm_start main -v --kernel "$guest/vmlinux" --initramfs "$guest/initramfs.cpio.gz" \
     --cpus boot=2 --memory size=512M \
     --disk "path=$work/a.img" "path=$qdir/b.qcow2,image_type=qcow2${ddir:+,direct=on}" \
     --disk "path=$work/c.img,readonly=on,id=ro" \
     --rng src=/dev/urandom --console "file=$work/main.hvc0" \
     --cmdline "console=ttyS0 quiet vireo.check=virtio vireo.token=$token vireo.end=poweroff"
-check "the guest with virtio devices reaches init" main wait_for main "VIREO-INIT up" 1 120
-wait_for main "VIREO-DONE" 1 180
-wait_exit 30
-check "the check ran to the end and the VMM exited 0" main \
+vm_check "the guest with virtio devices reaches init" main vm_wait_for main "VIREO-INIT up" 1 120
+vm_wait_for main "VIREO-DONE" 1 180
+vm_wait_exit 30
+vm_check "the check ran to the end and the VMM exited 0" main \
     eval 'grep -aq "VIREO-DONE rc=0" "$work/main.serial" && test "$rc" = 0'
 # Cloud Hypervisor's order: host bridge, console, disks, rng.
-check "PCI functions: host bridge, console, 3 disks, rng (virtio modern ids)" main is \
-    "$(result main pci)" \
+vm_check "PCI functions: host bridge, console, 3 disks, rng (virtio modern ids)" main is \
+    "$(vm_result main pci)" \
     "0000:00:00.0=8086:0d57 0000:00:01.0=1af4:1043 0000:00:02.0=1af4:1042 0000:00:03.0=1af4:1042 0000:00:04.0=1af4:1042 0000:00:05.0=1af4:1044"
-check "the guest sees vda, vdb and vdc" main is "$(result main disks)" "vda vdb vdc"
-check "vda reads the host's ext4 (seed file)" main is "$(result main vda_seed)" "seed-a"
-check "files written on vda (raw, io_uring) are unmounted cleanly" main is "$(result main vda_write)" ok
-check "files written on vdb (qcow2${ddir:+, direct=on}) are unmounted cleanly" main \
-    is "$(result main vdb_write)" ok
-check "vdc is read-only to the guest" main is "$(result main vdc_ro)" 1
+vm_check "the guest sees vda, vdb and vdc" main is "$(vm_result main disks)" "vda vdb vdc"
+vm_check "vda reads the host's ext4 (seed file)" main is "$(vm_result main vda_seed)" "seed-a"
+vm_check "files written on vda (raw, io_uring) are unmounted cleanly" main is "$(vm_result main vda_write)" ok
+vm_check "files written on vdb (qcow2${ddir:+, direct=on}) are unmounted cleanly" main \
+    is "$(vm_result main vdb_write)" ok
+vm_check "vdc is read-only to the guest" main is "$(vm_result main vdc_ro)" 1
 # Linux refuses writes to a read-only disk with EPERM (EROFS on open).
-check "writing vdc is refused (EPERM or EROFS)" main \
-    eval 'case $(result main vdc_write) in EPERM | EROFS) true ;; *) false ;; esac'
-check "vdc is still readable" main is "$(result main vdc_seed)" "seed-c"
-check "hwrng is virtio_rng" main eval 'case $(result main hwrng_current) in virtio_rng*) true ;; *) false ;; esac'
-check "64 bytes read from /dev/hwrng" main is "$(result main hwrng_bytes)" 64
-check "... and two reads differ" main eval \
-    '[ -n "$(result main hwrng_a)" ] && [ "$(result main hwrng_a)" != "$(result main hwrng_b)" ] && [ "$(result main hwrng_a)" != 00000000000000000000000000000000 ]'
-check "text written to hvc0 reaches --console file=" main \
-    eval 'result main hvc0 | grep -q written && grep -aq "VIREO-HVC0 hello token=$token" "$work/main.hvc0"'
-check "PCI remove of vda's function works" main is "$(result main removed)" yes
-check "after a rescan the disk is back" main eval '[ "$(result main rescan_dev)" != none ] && [ -n "$(result main rescan_dev)" ]'
-check "... and reads back what was written before the remove" main eval \
-    'is "$(result main rescan_hello)" "hello from vda token=$token" && is "$(result main rescan_big_md5)" "$(result main vda_big_md5)"'
-check "the VMM logged the io_uring engine" main grep -q "on the io_uring engine" "$work/main.err"
+vm_check "writing vdc is refused (EPERM or EROFS)" main \
+    eval 'case $(vm_result main vdc_write) in EPERM | EROFS) true ;; *) false ;; esac'
+vm_check "vdc is still readable" main is "$(vm_result main vdc_seed)" "seed-c"
+vm_check "hwrng is virtio_rng" main eval 'case $(vm_result main hwrng_current) in virtio_rng*) true ;; *) false ;; esac'
+vm_check "64 bytes read from /dev/hwrng" main is "$(vm_result main hwrng_bytes)" 64
+vm_check "... and two reads differ" main eval \
+    '[ -n "$(vm_result main hwrng_a)" ] && [ "$(vm_result main hwrng_a)" != "$(vm_result main hwrng_b)" ] && [ "$(vm_result main hwrng_a)" != 00000000000000000000000000000000 ]'
+vm_check "text written to hvc0 reaches --console file=" main \
+    eval 'vm_result main hvc0 | grep -q written && grep -aq "VIREO-HVC0 hello token=$token" "$work/main.hvc0"'
+vm_check "PCI remove of vda's function works" main is "$(vm_result main removed)" yes
+vm_check "after a rescan the disk is back" main eval '[ "$(vm_result main rescan_dev)" != none ] && [ -n "$(vm_result main rescan_dev)" ]'
+vm_check "... and reads back what was written before the remove" main eval \
+    'is "$(vm_result main rescan_hello)" "hello from vda token=$token" && is "$(vm_result main rescan_big_md5)" "$(vm_result main vda_big_md5)"'
+vm_check "the VMM logged the io_uring engine" main grep -q "on the io_uring engine" "$work/main.err"
 
-check "raw vda: e2fsck -fn on the host finds it clean" main fsck_ok "$work/a.img"
-check "raw vda: the host reads the guest's file" main \
+vm_check "raw vda: e2fsck -fn on the host finds it clean" main fsck_ok "$work/a.img"
+vm_check "raw vda: the host reads the guest's file" main \
     is "$(host_cat "$work/a.img" /hello.txt)" "hello from vda token=$token"
-check "raw vda: the 4 MiB file has the guest's checksum" main \
-    is "$(host_md5 "$work/a.img" /big.bin)" "$(result main vda_big_md5)"
-check "qcow2 vdb: qemu-img check is clean" main qcow2_ok "$qdir/b.qcow2"
+vm_check "raw vda: the 4 MiB file has the guest's checksum" main \
+    is "$(host_md5 "$work/a.img" /big.bin)" "$(vm_result main vda_big_md5)"
+vm_check "qcow2 vdb: qemu-img check is clean" main qcow2_ok "$qdir/b.qcow2"
 to_raw "$qdir/b.qcow2" "$work/b.raw"
-check "qcow2 vdb: e2fsck -fn clean and the guest's files read back" main eval \
-    'fsck_ok "$work/b.raw" && is "$(host_cat "$work/b.raw" /hello.txt)" "hello from vdb token=$token" && is "$(host_md5 "$work/b.raw" /big.bin)" "$(result main vdb_big_md5)"'
-check "read-only vdc is unchanged on the host" main is "$(md5sum <"$work/c.img")" "$c_md5"
+vm_check "qcow2 vdb: e2fsck -fn clean and the guest's files read back" main eval \
+    'fsck_ok "$work/b.raw" && is "$(host_cat "$work/b.raw" /hello.txt)" "hello from vdb token=$token" && is "$(host_md5 "$work/b.raw" /big.bin)" "$(vm_result main vdb_big_md5)"'
+vm_check "read-only vdc is unchanged on the host" main is "$(md5sum <"$work/c.img")" "$c_md5"
 rm -f -- "$work/b.raw" "$qdir/b.qcow2"
 
 # --- 2: bzImage, thread pool, reboot -------------------------------------------
@@ -186,32 +135,32 @@ vdir=${ddir:-$work}
 mkimage "$vdir/d.img" "seed-d" && mkimage "$work/e.qcow2" "seed-e" qcow2 ||
     tap_skip_all "cannot make the disk images"
 export VIREO_BLOCK_ENGINE=threads
-start rb --kernel "$guest/bzImage" \
+vm_start rb -v --kernel "$guest/bzImage" \
     --initramfs "$guest/initramfs.cpio.gz" --memory size=256M \
     --disk "path=$vdir/d.img${ddir:+,direct=on},num_queues=2,queue_size=64" \
     --disk "path=$work/e.qcow2" --console off \
     --cmdline "console=ttyS0 quiet vireo.check=virtio-reboot vireo.token=$token vireo.end=reboot"
 unset VIREO_BLOCK_ENGINE
-check "the reboot guest reaches init" rb wait_for rb "VIREO-INIT up" 1 120
-wait_for rb "VIREO-DONE" 1 120
-check "first boot: files written on vda${ddir:+ (direct=on)} and vdb (thread pool)" rb eval \
-    'is "$(result rb vda_state)" written && is "$(result rb vdb_state)" written'
-check "first boot: vdb's driver unbound and bound again reads it back" rb \
-    is "$(result rb rebind_boot1)" "vdb token=$token"
-check "the guest reboots to init with its disks" rb wait_for rb "VIREO-DONE" 2 180
-check "second boot: vda's file and checksum are back (devices reset, not lost)" rb eval \
-    'is "$(result rb vda_state 2)" seen && is "$(result rb vda_boot1 1)" "vda token=$token" && is "$(result rb vda_big_md5 2)" "$(result rb vda_big_md5 1)"'
-check "second boot: vdb's too" rb eval \
-    'is "$(result rb vdb_state 2)" seen && is "$(result rb vdb_big_md5 2)" "$(result rb vdb_big_md5 1)"'
-check "second boot: unbind/bind of vdb works after the reboot" rb \
-    is "$(result rb rebind_boot1 2)" "vdb token=$token"
+vm_check "the reboot guest reaches init" rb vm_wait_for rb "VIREO-INIT up" 1 120
+vm_wait_for rb "VIREO-DONE" 1 120
+vm_check "first boot: files written on vda${ddir:+ (direct=on)} and vdb (thread pool)" rb eval \
+    'is "$(vm_result rb vda_state)" written && is "$(vm_result rb vdb_state)" written'
+vm_check "first boot: vdb's driver unbound and bound again reads it back" rb \
+    is "$(vm_result rb rebind_boot1)" "vdb token=$token"
+vm_check "the guest reboots to init with its disks" rb vm_wait_for rb "VIREO-DONE" 2 180
+vm_check "second boot: vda's file and checksum are back (devices reset, not lost)" rb eval \
+    'is "$(vm_result rb vda_state 2)" seen && is "$(vm_result rb vda_boot1 1)" "vda token=$token" && is "$(vm_result rb vda_big_md5 2)" "$(vm_result rb vda_big_md5 1)"'
+vm_check "second boot: vdb's too" rb eval \
+    'is "$(vm_result rb vdb_state 2)" seen && is "$(vm_result rb vdb_big_md5 2)" "$(vm_result rb vdb_big_md5 1)"'
+vm_check "second boot: unbind/bind of vdb works after the reboot" rb \
+    is "$(vm_result rb rebind_boot1 2)" "vdb token=$token"
 kill -TERM "$pid" 2>/dev/null
-wait_exit 10
-check "the VMM logged the thread-pool engine" rb grep -q "on the threads engine" "$work/rb.err"
-check "raw vda (threads${ddir:+, direct}): clean and the guest's files read back on the host" rb eval \
-    'fsck_ok "$vdir/d.img" && is "$(host_cat "$vdir/d.img" /boot1.txt)" "vda token=$token" && is "$(host_md5 "$vdir/d.img" /big.bin)" "$(result rb vda_big_md5)"'
+vm_wait_exit 10
+vm_check "the VMM logged the thread-pool engine" rb grep -q "on the threads engine" "$work/rb.err"
+vm_check "raw vda (threads${ddir:+, direct}): clean and the guest's files read back on the host" rb eval \
+    'fsck_ok "$vdir/d.img" && is "$(host_cat "$vdir/d.img" /boot1.txt)" "vda token=$token" && is "$(host_md5 "$vdir/d.img" /big.bin)" "$(vm_result rb vda_big_md5)"'
 to_raw "$work/e.qcow2" "$work/e.raw"
-check "qcow2 vdb (threads): qemu-img check clean, e2fsck clean, files read back" rb eval \
+vm_check "qcow2 vdb (threads): qemu-img check clean, e2fsck clean, files read back" rb eval \
     'qcow2_ok "$work/e.qcow2" && fsck_ok "$work/e.raw" && is "$(host_cat "$work/e.raw" /boot1.txt)" "vdb token=$token"'
 if [ -n "$ddir" ]; then
     tap_ok "direct=on disks ran on $ddir"
