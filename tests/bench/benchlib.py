@@ -1,10 +1,11 @@
 """Helpers shared by the benchmarks that boot Linux guests (boot-bench,
-blk-bench): where the build is, whether KVM is hardware-backed, re-running
+blk-bench, net-bench): where the build is, whether KVM is hardware-backed, re-running
 a benchmark inside the test host, and waiting for a guest's serial output.
 """
 import os
 import re
 import subprocess
+import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,11 +27,28 @@ def have_hw_kvm():
         return re.search(r"\b(vmx|svm)\b", f.read()) is not None
 
 
-def run_in_testhost(script):
-    """Runs script again inside the test host; returns its exit status."""
-    cmd = [os.path.join(SRCDIR, "tests", "testhost", "run"), "--",
-           "/usr/bin/python3", os.path.abspath(script)]
-    return subprocess.call(cmd)
+# tests/testhost/run's status when the test host itself went down (the
+# emulator crashed or wedged under it), which nothing in it can cause.
+TESTHOST_DOWN = 126
+TESTHOST_TRIES = 3
+
+
+def run_in_testhost(script, timeout=None):
+    """Runs script again inside the test host; returns its exit status. A
+    test host that goes down under it is made again, three times at most,
+    as tests/run does for a test file."""
+    cmd = [os.path.join(SRCDIR, "tests", "testhost", "run")]
+    if timeout:
+        cmd += ["--timeout", str(timeout)]
+    cmd += ["--", "/usr/bin/python3", os.path.abspath(script)]
+    for attempt in range(1, TESTHOST_TRIES + 1):
+        status = subprocess.call(cmd)
+        if status != TESTHOST_DOWN or attempt == TESTHOST_TRIES:
+            return status
+        print(f"{os.path.basename(script)}: the test host went down under it"
+              f" (try {attempt} of {TESTHOST_TRIES}); starting over in a fresh one",
+              file=sys.stderr, flush=True)
+    return status
 
 
 def wait_serial(path, marker, proc, timeout, interval=0.01):
