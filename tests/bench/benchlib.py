@@ -1,6 +1,7 @@
 """Helpers shared by the benchmarks that boot Linux guests (boot-bench,
-blk-bench, net-bench): where the build is, whether KVM is hardware-backed, re-running
-a benchmark inside the test host, and waiting for a guest's serial output.
+blk-bench, net-bench): where the build is, whether KVM is hardware-backed,
+re-running a benchmark inside the test host, and waiting for a guest's
+serial output.
 """
 import os
 import re
